@@ -1,0 +1,221 @@
+"""``python -m kitlib VERB ...``: headless runs.
+
+Verbs:
+  info                                   runtime report (versions, device, precision/XLA choice and why)
+  demo [--profile demo] [--out DIR]      run every notebook headless and write a gallery page
+  train MODEL --data PATH --out RUN_DIR  train a model from the command line (see `train --help` for models)
+  generate RUN_DIR --n N --out DIR       unconditional models: write N images, one PNG each
+  translate RUN_DIR --input DIR --out DIR  image-to-image models: translate every image of DIR (none skipped)
+  bench MODEL ...                        throughput benchmark (images/s, precision, XLA, peak memory)
+
+Example:
+    python -m kitlib train dcgan --data toy:faces --out runs/dcgan --epochs 5
+    python -m kitlib generate runs/dcgan --n 100 --out generated/
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import pathlib
+import sys
+
+
+def _cmd_info(args) -> int:
+    from kitlib import runtime
+
+    if args.setup:
+        runtime.setup()
+    print(runtime.report(as_json=args.json))
+    return 0
+
+
+def _cmd_demo(args) -> int:
+    import json as _json
+
+    from kitlib.demo import run_demo
+
+    index = run_demo(profile=args.profile, out=args.out, notebooks=args.notebooks, only=args.only)
+    results = _json.loads((index.parent / "results.json").read_text())
+    failed = [r["name"] for r in results if r["status"] != "ok"]
+    print(f"\nGallery: {index.resolve()}\n  open it with: python -m webbrowser file://{index.resolve()}")
+    if failed:
+        print(f"Failed notebooks: {', '.join(failed)} (see the executed copies in {index.parent})")
+        return 1
+    return 0
+
+
+def _cmd_train(args) -> int:
+    from kitlib import recipes
+
+    run_dir = recipes.train(args.model, data=args.data, out=args.out, epochs=args.epochs, batch_size=args.batch_size,
+                            image_size=args.image_size, seed=args.seed, precision=args.precision, limit=args.limit,
+                            resume=not args.no_resume)
+    print(f"Run directory: {run_dir}")
+    return 0
+
+
+def _load_generator(run_dir: pathlib.Path, name: str | None):
+    import keras
+
+    import kitlib.models.layers  # noqa: F401  (registers kitlib layers for deserialisation)
+    from kitlib.train.checkpoint import read_run_config
+
+    config = read_run_config(run_dir)
+    generators = config.get("generators", {})
+    if not generators:
+        raise ValueError(f"{run_dir}/config.json lists no generators: was this run trained by kitlib?")
+    name = name or next(iter(generators))
+    if name not in generators:
+        raise ValueError(f"Generator {name!r} is not in {run_dir}; available: {sorted(generators)}")
+    path = run_dir / generators[name]
+    if not path.exists():
+        raise FileNotFoundError(f"{path} is missing: the run has not finished an epoch yet (generators are exported "
+                                "at each epoch end). Train at least one epoch, then retry.")
+    return config, keras.saving.load_model(path, compile=False)
+
+
+def _cmd_generate(args) -> int:
+    import keras
+    import numpy as np
+    from PIL import Image
+
+    from kitlib.viz import to_uint8
+
+    run_dir = pathlib.Path(args.run_dir)
+    config, generator = _load_generator(run_dir, args.generator)
+    if config.get("kind") != "unconditional":
+        raise ValueError(f"{run_dir} holds an image-to-image model ({config.get('trainer')}): use "
+                         f"`python -m kitlib translate {run_dir} --input DIR --out DIR`.")
+    if args.n < 1:
+        raise ValueError(f"--n must be >= 1. Received: {args.n}")
+    out = pathlib.Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    latent_dim = int(generator.input_shape[-1])
+    rng = np.random.default_rng(args.seed)
+    written = 0
+    for start in range(0, args.n, args.batch_size):
+        n = min(args.batch_size, args.n - start)
+        z = rng.standard_normal((n, latent_dim)).astype("float32")
+        images = to_uint8(keras.ops.convert_to_numpy(generator(z, training=False)))
+        for i, img in enumerate(images):
+            Image.fromarray(img).save(out / f"{start + i:06d}.png")
+            written += 1
+    print(f"Wrote {written} images to {out.resolve()}")
+    return 0
+
+
+def _cmd_translate(args) -> int:
+    import keras
+    import numpy as np
+    from PIL import Image
+
+    from kitlib.data.folders import scan_images
+    from kitlib.viz import to_uint8
+
+    run_dir = pathlib.Path(args.run_dir)
+    config, generator = _load_generator(run_dir, args.generator)
+    if config.get("kind") != "translation":
+        raise ValueError(f"{run_dir} holds an unconditional model ({config.get('trainer')}): use "
+                         f"`python -m kitlib generate {run_dir} --n N --out DIR`.")
+    size = int(generator.input_shape[1])
+    report = scan_images(args.input)
+    if not report.good:
+        raise ValueError(f"No readable images in {args.input}: {report.summary()}")
+    out = pathlib.Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    root = pathlib.Path(args.input)
+    for k, path in enumerate(report.good):
+        with Image.open(path) as img:
+            original = img.convert("RGB")
+        x = np.asarray(original.resize((size, size), Image.BICUBIC), "float32")[None] / 127.5 - 1.0
+        y = to_uint8(keras.ops.convert_to_numpy(generator(x, training=False)))[0]
+        result = Image.fromarray(y)
+        if args.keep_size:
+            result = result.resize(original.size, Image.BICUBIC)
+        target = out / path.relative_to(root).with_suffix(".png")
+        target.parent.mkdir(parents=True, exist_ok=True)
+        result.save(target)
+    print(f"Translated {len(report.good)} of {len(report.good)} readable images into {out.resolve()}"
+          + (f"; skipped unreadable files: {report.summary()}" if report.skipped else ""))
+    return 0
+
+
+def _cmd_bench(args) -> int:
+    from kitlib import bench
+
+    result = bench.run(args.model, image_size=args.image_size, batch_size=args.batch_size, steps=args.steps,
+                       precision=args.precision, xla=args.xla, baseline=args.baseline)
+    print(json.dumps(result) if args.json else bench.format_result(result))
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m kitlib", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = parser.add_subparsers(dest="verb", required=True)
+
+    p = sub.add_parser("info", help="runtime report")
+    p.add_argument("--json", action="store_true")
+    p.add_argument("--setup", action="store_true", help="apply runtime.setup() first (sets the precision policy)")
+    p.set_defaults(func=_cmd_info)
+
+    p = sub.add_parser("demo", help="run the notebooks headless and write a gallery")
+    p.add_argument("--profile", default="demo", choices=("quick", "demo", "full"))
+    p.add_argument("--out", default="runs/demo")
+    p.add_argument("--notebooks", default="notebooks")
+    p.add_argument("--only", nargs="*", help="notebook prefixes or names, e.g. 00 01")
+    p.set_defaults(func=_cmd_demo)
+
+    from kitlib.recipes import RECIPES
+
+    p = sub.add_parser("train", help="train a model headless")
+    p.add_argument("model", choices=sorted(RECIPES))
+    p.add_argument("--data", default=None, help="image folder, or toy:FAMILY for embedded data (default: toy data)")
+    p.add_argument("--out", required=True, help="run directory (resumed if it holds a checkpoint)")
+    p.add_argument("--epochs", type=int, default=None)
+    p.add_argument("--batch-size", type=int, default=None)
+    p.add_argument("--image-size", type=int, default=None)
+    p.add_argument("--limit", type=int, default=None, help="use at most this many images")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--precision", default="auto")
+    p.add_argument("--no-resume", action="store_true", help="start over even if RUN_DIR has a checkpoint")
+    p.set_defaults(func=_cmd_train)
+
+    p = sub.add_parser("generate", help="write N generated images (unconditional models)")
+    p.add_argument("run_dir")
+    p.add_argument("--n", type=int, default=64)
+    p.add_argument("--out", required=True)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--batch-size", type=int, default=64)
+    p.add_argument("--generator", default=None, help="which exported generator (default: the first)")
+    p.set_defaults(func=_cmd_generate)
+
+    p = sub.add_parser("translate", help="translate every image of a folder (image-to-image models)")
+    p.add_argument("run_dir")
+    p.add_argument("--input", required=True)
+    p.add_argument("--out", required=True)
+    p.add_argument("--generator", default=None, help="which exported generator, e.g. generator_ab")
+    p.add_argument("--keep-size", action="store_true", help="resize outputs back to each input's size")
+    p.set_defaults(func=_cmd_translate)
+
+    p = sub.add_parser("bench", help="training throughput benchmark")
+    p.add_argument("model")
+    p.add_argument("--image-size", type=int, default=None)
+    p.add_argument("--batch-size", type=int, default=None)
+    p.add_argument("--steps", type=int, default=None)
+    p.add_argument("--precision", default="auto")
+    p.add_argument("--xla", default="auto", choices=("auto", "on", "off"))
+    p.add_argument("--baseline", action="store_true", help="also time the fp32 tutorial-style baseline")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=_cmd_bench)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except (ValueError, FileNotFoundError, RuntimeError) as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2

@@ -1,0 +1,112 @@
+"""Runs the notebooks headless (papermill) and writes a gallery page of their figures.
+
+``make demo`` calls ``python -m kitlib demo --profile demo --out runs/demo``: every ``notebooks/NN_*.ipynb`` is
+executed with ``KITLIB_PROFILE`` set, the executed copies go to ``runs/demo/``, every image a notebook displayed is
+extracted to ``runs/demo/NN_name/figure_K.png``, and ``runs/demo/index.html`` shows them all.
+
+Example:
+>>> from kitlib.demo import find_notebooks
+>>> isinstance(find_notebooks("notebooks"), list)
+True
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import json
+import os
+import pathlib
+import time
+
+
+def find_notebooks(folder: str | os.PathLike = "notebooks") -> list[pathlib.Path]:
+    """The numbered notebooks (``NN_*.ipynb``) of ``folder``, in order."""
+    folder = pathlib.Path(folder)
+    return sorted(p for p in folder.glob("[0-9][0-9]_*.ipynb"))
+
+
+def extract_images(notebook_path: str | os.PathLike, out_dir: str | os.PathLike) -> list[pathlib.Path]:
+    """Writes every PNG output of an executed notebook to ``out_dir/figure_K.png``; returns the paths."""
+    nb = json.loads(pathlib.Path(notebook_path).read_text(encoding="utf-8"))
+    out_dir = pathlib.Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    paths = []
+    for cell in nb.get("cells", []):
+        for output in cell.get("outputs", []):
+            data = output.get("data", {}).get("image/png")
+            if data:
+                path = out_dir / f"figure_{len(paths) + 1:02d}.png"
+                path.write_bytes(base64.b64decode("".join(data) if isinstance(data, list) else data))
+                paths.append(path)
+    return paths
+
+
+def write_gallery(out_dir: str | os.PathLike, results: list[dict]) -> pathlib.Path:
+    """Writes ``out_dir/index.html`` from ``[{"name", "status", "seconds", "images", "notebook"}]``."""
+    out_dir = pathlib.Path(out_dir)
+    parts = [
+        "<!doctype html><html><head><meta charset='utf-8'><title>kitlib demo gallery</title>",
+        "<style>body{font-family:sans-serif;margin:2em;max-width:1200px}img{max-width:100%;border:1px solid #ddd;"
+        "margin:4px}section{margin-bottom:3em}.fail{color:#b00}.ok{color:#070}</style></head><body>",
+        "<h1>kitlib demo gallery</h1>",
+        f"<p>Generated {time.strftime('%Y-%m-%d %H:%M')} by <code>make demo</code> on the embedded data.</p><ul>",
+    ]
+    for r in results:
+        parts.append(f"<li><a href='#{html.escape(r['name'])}'>{html.escape(r['name'])}</a> "
+                     f"<span class='{'ok' if r['status'] == 'ok' else 'fail'}'>{html.escape(r['status'])}</span> "
+                     f"({r['seconds']:.0f} s)</li>")
+    parts.append("</ul>")
+    for r in results:
+        parts.append(f"<section id='{html.escape(r['name'])}'><h2>{html.escape(r['name'])}</h2>")
+        parts.append(f"<p>executed notebook: <a href='{html.escape(r['notebook'])}'>{html.escape(r['notebook'])}</a>"
+                     f" — {r['seconds']:.0f} s — <span class='{'ok' if r['status'] == 'ok' else 'fail'}'>"
+                     f"{html.escape(r['status'])}</span></p>")
+        for img in r["images"]:
+            parts.append(f"<img src='{html.escape(img)}' loading='lazy'>")
+        parts.append("</section>")
+    parts.append("</body></html>")
+    path = out_dir / "index.html"
+    path.write_text("\n".join(parts), encoding="utf-8")
+    return path
+
+
+def run_demo(*, profile: str = "demo", out: str | os.PathLike = "runs/demo", notebooks: str | os.PathLike = "notebooks",
+             only: list[str] | None = None, timeout: int = 1800) -> pathlib.Path:
+    """Executes the notebooks in ``profile`` into ``out`` and writes the gallery; returns the index.html path.
+
+    A failing notebook is reported in the gallery (and makes the command exit non-zero) but does not stop the
+    others.
+    """
+    import papermill
+
+    out = pathlib.Path(out).resolve()
+    out.mkdir(parents=True, exist_ok=True)
+    paths = find_notebooks(notebooks)
+    if only:
+        paths = [p for p in paths if any(p.name.startswith(o) or p.stem == o for o in only)]
+    if not paths:
+        raise FileNotFoundError(f"No numbered notebooks (NN_*.ipynb) found in {pathlib.Path(notebooks).resolve()}.")
+    os.environ["KITLIB_PROFILE"] = profile
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    os.environ.setdefault("MPLBACKEND", "module://matplotlib_inline.backend_inline")
+    results = []
+    for path in paths:
+        target = out / path.name
+        start = time.time()
+        print(f"[demo] running {path.name} (profile {profile}) ...", flush=True)
+        try:
+            papermill.execute_notebook(str(path), str(target), cwd=str(path.parent.resolve()), kernel_name="python3",
+                                       progress_bar=False, execution_timeout=timeout,
+                                       parameters={}, log_output=False)
+            status = "ok"
+        except Exception as err:  # reported in the gallery and the exit code
+            status = f"failed: {type(err).__name__}: {str(err).splitlines()[0][:300] if str(err) else ''}"
+        seconds = time.time() - start
+        images = extract_images(target, out / path.stem) if target.exists() else []
+        results.append({"name": path.stem, "status": status, "seconds": seconds, "notebook": path.name,
+                        "images": [str(p.relative_to(out)) for p in images]})
+        print(f"[demo] {path.name}: {status} in {seconds:.0f} s, {len(images)} figures", flush=True)
+    index = write_gallery(out, results)
+    (out / "results.json").write_text(json.dumps(results, indent=2), encoding="utf-8")
+    return index

@@ -1,0 +1,313 @@
+"""Run profiles, seeding, device detection, precision/XLA policy, distribution strategy and environment checks.
+
+One knob picks how big every run is:
+
+- ``quick``: tests and CI (``KITLIB_QUICK=1`` or ``CI=true``): tiny images, a few steps, embedded data.
+- ``demo``: what ``make demo`` runs: sized so learning is visible on the embedded data in minutes on a CPU.
+- ``full``: the paper/tutorial recipe, for GPUs.
+
+``KITLIB_PROFILE=quick|demo|full`` overrides; otherwise quick when ``KITLIB_QUICK``/``CI`` is set, else demo.
+
+Example:
+>>> from kitlib import runtime
+>>> steps = runtime.pick(quick=2, demo=200, full=10_000)
+>>> choice = runtime.setup(seed=0)   # seeds everything, sets the precision policy
+>>> print(runtime.report())          # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import importlib.metadata
+import json
+import os
+import platform
+import random
+import sys
+from typing import Any
+
+PROFILES = ("quick", "demo", "full")
+PRECISIONS = ("auto", "float32", "mixed_bfloat16", "mixed_float16")
+XLA_CHOICES = ("auto", "on", "off")
+MIN_KERAS = (3, 13)
+
+
+def _truthy(value: str | None) -> bool:
+    return (value or "").strip().lower() in ("1", "true", "yes", "on")
+
+
+def profile() -> str:
+    """Returns the active run profile: ``"quick"``, ``"demo"`` or ``"full"``."""
+    name = os.environ.get("KITLIB_PROFILE", "").strip().lower()
+    if name:
+        if name not in PROFILES:
+            raise ValueError(f"KITLIB_PROFILE must be one of {PROFILES}. Received: KITLIB_PROFILE={name!r}")
+        return name
+    if _truthy(os.environ.get("KITLIB_QUICK")) or _truthy(os.environ.get("CI")):
+        return "quick"
+    return "demo"
+
+
+def is_quick() -> bool:
+    """True in the quick profile (tests, CI)."""
+    return profile() == "quick"
+
+
+def pick(*, quick: Any, demo: Any, full: Any = None) -> Any:
+    """Returns the value for the active profile (``full`` defaults to ``demo``).
+
+    Example:
+    >>> import os; os.environ["KITLIB_PROFILE"] = "quick"
+    >>> pick(quick=2, demo=50, full=200)
+    2
+    >>> del os.environ["KITLIB_PROFILE"]
+    """
+    return {"quick": quick, "demo": demo, "full": demo if full is None else full}[profile()]
+
+
+# ----------------------------------------------------------------------------------------------------------- env
+
+
+def _version(dist: str) -> str | None:
+    try:
+        return importlib.metadata.version(dist)
+    except importlib.metadata.PackageNotFoundError:
+        return None
+
+
+def _parse(version: str) -> tuple[int, ...]:
+    parts = []
+    for piece in version.split(".")[:3]:
+        digits = "".join(ch for ch in piece if ch.isdigit())
+        parts.append(int(digits or 0))
+    return tuple(parts)
+
+
+def check_environment(*, tensorboard: bool = False) -> None:
+    """Raises ``RuntimeError`` with the fix when the Python environment cannot run kitlib.
+
+    Checks: ``TF_USE_LEGACY_KERAS=1`` (tf.keras 2 would be used), Keras older than 3.13, tensorflow-metal installed
+    next to TensorFlow >= 2.20 (it breaks ``import tensorflow``), and tensorboard missing when TensorBoard logging
+    is asked for.
+    """
+    if _truthy(os.environ.get("TF_USE_LEGACY_KERAS")):
+        raise RuntimeError(
+            "TF_USE_LEGACY_KERAS=1 is set, so TensorFlow would use Keras 2 (tf_keras); kitlib needs Keras 3. "
+            "Fix: unset it (`del os.environ['TF_USE_LEGACY_KERAS']` before importing tensorflow, or restart the runtime)."
+        )
+    keras_version = _version("keras")
+    if keras_version is None or _parse(keras_version) < MIN_KERAS:
+        raise RuntimeError(
+            f"kitlib needs Keras >= {'.'.join(map(str, MIN_KERAS))}; found keras {keras_version}. "
+            "Fix: `pip install -U 'keras>=3.13'` and restart the runtime."
+        )
+    tf_version = _version("tensorflow") or _version("tensorflow-cpu") or _version("tensorflow-macos")
+    metal = _version("tensorflow-metal")
+    if metal and tf_version and _parse(tf_version) >= (2, 20):
+        raise RuntimeError(
+            f"tensorflow-metal {metal} is installed with TensorFlow {tf_version}; tensorflow-metal breaks "
+            "`import tensorflow` on TF >= 2.20. Fix: `pip uninstall tensorflow-metal`, or use requirements-metal.txt "
+            "(TensorFlow 2.19 + tensorflow-metal 1.2.0, Python <= 3.12) in a separate venv."
+        )
+    if tensorboard and _version("tensorboard") is None:
+        raise RuntimeError("TensorBoard logging was asked for but tensorboard is not installed. Fix: `pip install tensorboard`.")
+
+
+# -------------------------------------------------------------------------------------------------------- device
+
+
+@dataclasses.dataclass(frozen=True)
+class Device:
+    """What this process can compute on.
+
+    Attributes:
+        kind: ``"cuda"``, ``"metal"`` or ``"cpu"``.
+        names: device names as TensorFlow lists them.
+        cpu_bf16: the CPU has fast bfloat16 (AMX or AVX512_BF16).
+        cpu_flags: the relevant CPU feature flags found.
+        num_gpus: number of GPUs visible to TensorFlow.
+    """
+
+    kind: str
+    names: tuple[str, ...]
+    cpu_bf16: bool
+    cpu_flags: tuple[str, ...]
+    num_gpus: int
+
+
+def _cpu_flags() -> tuple[str, ...]:
+    wanted = ("amx_bf16", "amx_tile", "avx512_bf16", "avx512f")
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as handle:
+            for line in handle:
+                if line.startswith("flags"):
+                    flags = set(line.split(":", 1)[1].split())
+                    return tuple(f for f in wanted if f in flags)
+    except OSError:
+        pass
+    return ()
+
+
+def detect_device() -> Device:
+    """Detects CUDA GPUs, Apple Metal and CPU bfloat16 support."""
+    import tensorflow as tf
+
+    gpus = tf.config.list_physical_devices("GPU")
+    flags = _cpu_flags()
+    if gpus:
+        details = [tf.config.experimental.get_device_details(g) for g in gpus]
+        is_metal = sys.platform == "darwin" or any("metal" in str(d).lower() for d in details)
+        names = tuple(d.get("device_name", g.name) for d, g in zip(details, gpus))
+        return Device("metal" if is_metal else "cuda", names, False, flags, len(gpus))
+    return Device("cpu", (platform.processor() or platform.machine(),), any("bf16" in f for f in flags), flags, 0)
+
+
+def choose_precision(choice: str = "auto", device: Device | None = None) -> tuple[str, str]:
+    """Returns ``(policy_name, reason)`` following DESIGN.md's measured policy.
+
+    bfloat16 on CPUs with AMX/AVX512_BF16 (measured 2.35x on a CycleGAN step), mixed_float16 on CUDA, float32 on
+    Metal and on CPUs without fast bfloat16. ``choice`` other than ``"auto"`` is used as given.
+    """
+    if choice not in PRECISIONS:
+        raise ValueError(f"precision must be one of {PRECISIONS}. Received: precision={choice!r}")
+    if choice != "auto":
+        return choice, "asked for explicitly"
+    device = device or detect_device()
+    if device.kind == "cuda":
+        return "mixed_float16", "CUDA GPU: float16 tensor cores (with loss scaling)"
+    if device.kind == "metal":
+        return "float32", "Apple Metal: mixed precision is not reliably faster there"
+    if device.cpu_bf16:
+        return "mixed_bfloat16", f"CPU with fast bfloat16 ({', '.join(f for f in device.cpu_flags if 'bf16' in f)})"
+    return "float32", "CPU without bfloat16 instructions"
+
+
+def choose_xla(choice: str = "auto", device: Device | None = None) -> tuple[bool, str]:
+    """Returns ``(use_xla, reason)``: never on CPU by default (measured slower), on for CUDA when ``auto``."""
+    if choice not in XLA_CHOICES:
+        raise ValueError(f"xla must be one of {XLA_CHOICES}. Received: xla={choice!r}")
+    if choice != "auto":
+        return choice == "on", "asked for explicitly"
+    device = device or detect_device()
+    if device.kind == "cuda":
+        return True, "CUDA GPU: XLA fuses the many small ops of GAN steps"
+    return False, f"{device.kind.upper()}: XLA measured slower than eager kernels here (DESIGN.md)"
+
+
+def strategy():
+    """Returns a ``tf.distribute`` strategy: MultiWorker when ``TF_CONFIG`` is set, Mirrored for several GPUs,
+    else the default strategy. Build models and call ``compile`` inside ``with strategy().scope():``."""
+    import tensorflow as tf
+
+    if os.environ.get("TF_CONFIG"):
+        return tf.distribute.MultiWorkerMirroredStrategy()
+    if len(tf.config.list_physical_devices("GPU")) > 1:
+        return tf.distribute.MirroredStrategy()
+    return tf.distribute.get_strategy()
+
+
+# --------------------------------------------------------------------------------------------------------- setup
+
+
+@dataclasses.dataclass(frozen=True)
+class RuntimeChoice:
+    """What ``setup`` chose and why (shown by ``report``)."""
+
+    profile: str
+    seed: int
+    deterministic: bool
+    device: Device
+    precision: str
+    precision_reason: str
+    xla: bool
+    xla_reason: str
+
+    def to_dict(self) -> dict:
+        return dataclasses.asdict(self)
+
+
+_LAST_CHOICE: list[RuntimeChoice] = []  # the most recent setup() result, for report()
+
+
+def setup(seed: int = 0, *, deterministic: bool = False, precision: str = "auto", xla: str = "auto") -> RuntimeChoice:
+    """Seeds Python/NumPy/TF/Keras, optionally enables op determinism, and sets the Keras precision policy.
+
+    Args:
+        seed: seed for every random generator.
+        deterministic: make TF ops deterministic (bit-exact reruns and exact resume on CPU; a little slower).
+        precision: ``"auto"`` (DESIGN.md policy) or a Keras policy name.
+        xla: ``"auto"``, ``"on"`` or ``"off"``: whether trainers compile their steps with XLA (``jit_compile``).
+
+    Returns:
+        A ``RuntimeChoice`` (also kept for ``report()``).
+    """
+    check_environment()
+    import keras
+    import numpy as np
+    import tensorflow as tf
+
+    random.seed(seed)
+    np.random.seed(seed)
+    keras.utils.set_random_seed(seed)
+    if deterministic:
+        tf.config.experimental.enable_op_determinism()
+    device = detect_device()
+    policy, policy_reason = choose_precision(precision, device)
+    use_xla, xla_reason = choose_xla(xla, device)
+    keras.mixed_precision.set_global_policy(policy)
+    choice = RuntimeChoice(profile(), seed, deterministic, device, policy, policy_reason, use_xla, xla_reason)
+    _LAST_CHOICE[:] = [choice]
+    return choice
+
+
+def last_choice() -> RuntimeChoice | None:
+    """The result of the latest ``setup`` call in this process, if any."""
+    return _LAST_CHOICE[0] if _LAST_CHOICE else None
+
+
+def versions() -> dict[str, str | None]:
+    """Versions of Python and the packages kitlib depends on."""
+    from kitlib import __version__
+
+    names = ("tensorflow", "tensorflow-cpu", "keras", "numpy", "tensorflow-datasets", "tensorboard", "tensorflow-metal")
+    found = {name: _version(name) for name in names}
+    return {"python": platform.python_version(), "kitlib": __version__, **{k: v for k, v in found.items() if v}}
+
+
+def report(as_json: bool = False) -> str:
+    """Returns a human-readable (or JSON) report: versions, devices, profile, precision and XLA with reasons."""
+    choice = last_choice()
+    device = choice.device if choice else detect_device()
+    precision, precision_reason = (choice.precision, choice.precision_reason) if choice else choose_precision("auto", device)
+    use_xla, xla_reason = (choice.xla, choice.xla_reason) if choice else choose_xla("auto", device)
+    strat = strategy()
+    info = {
+        "versions": versions(),
+        "platform": f"{platform.system()} {platform.machine()}",
+        "cpu_count": os.cpu_count(),
+        "profile": profile(),
+        "device": dataclasses.asdict(device),
+        "precision": precision,
+        "precision_reason": precision_reason,
+        "xla": use_xla,
+        "xla_reason": xla_reason,
+        "strategy": f"{type(strat).__name__} ({strat.num_replicas_in_sync} replica(s))",
+        "seed": choice.seed if choice else None,
+        "deterministic": choice.deterministic if choice else False,
+    }
+    if as_json:
+        return json.dumps(info, indent=2, default=str)
+    lines = ["kitlib runtime report"]
+    lines += [f"  {k:<20} {v}" for k, v in info["versions"].items()]
+    lines += [
+        f"  {'platform':<20} {info['platform']} ({info['cpu_count']} CPU cores)",
+        f"  {'device':<20} {device.kind}: {', '.join(device.names)}"
+        + (f" [cpu flags: {', '.join(device.cpu_flags)}]" if device.cpu_flags else ""),
+        f"  {'profile':<20} {info['profile']}",
+        f"  {'precision':<20} {precision} ({precision_reason})",
+        f"  {'xla':<20} {'on' if use_xla else 'off'} ({xla_reason})",
+        f"  {'strategy':<20} {info['strategy']}",
+    ]
+    if choice:
+        lines.append(f"  {'seed':<20} {choice.seed} (deterministic ops: {choice.deterministic})")
+    return "\n".join(lines)

@@ -1,0 +1,18 @@
+"""Trainers (``keras.Model`` subclasses with their own ``train_step``), callbacks and exact-resume checkpoints.
+
+Example:
+>>> from kitlib import train
+>>> sorted(n for n in ("GAN", "GANTrainer", "Checkpointer") if hasattr(train, n))
+['Checkpointer', 'GAN', 'GANTrainer']
+"""
+
+from kitlib.train.base import GANTrainer
+from kitlib.train.callbacks import LossHistory, NaNGuard, RunCheckpoint, SampleGrid, TensorBoard, read_history
+from kitlib.train.checkpoint import Checkpointer, read_run_config
+from kitlib.train.gan import GAN
+from kitlib.train.schedules import LinearDecay
+
+__all__ = [
+    "GANTrainer", "GAN", "Checkpointer", "read_run_config", "LinearDecay",
+    "LossHistory", "NaNGuard", "RunCheckpoint", "SampleGrid", "TensorBoard", "read_history",
+]

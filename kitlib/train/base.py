@@ -1,0 +1,259 @@
+"""The shared training engine: a ``keras.Model`` base for GAN trainers with exact resume.
+
+Subclasses (``GAN``, ``CycleGAN``, ``Pix2Pix``, ...) implement:
+
+- ``__init__``: keep the networks as attributes and call ``super().__init__(loss_names=...)``;
+- ``networks()`` -> ``{name: keras.Model}`` and ``generators()`` -> the ones to export;
+- ``compile(...)``: create one optimizer per network and call ``self._compile_optimizers({...})``;
+- ``train_step(data)``: compute losses under ``tf.GradientTape``, call ``self.minimize(...)`` per network and
+  return ``self.update_trackers({...})``;
+- optionally ``extra_state()`` (variables such as an image pool) and ``sample_images()`` for sample grids.
+
+``fit(x, epochs=..., run_dir=...)`` then checkpoints every N steps and at every epoch end and, when the run
+directory already holds a checkpoint, continues exactly where it stopped, mid-epoch included: the networks,
+optimizer moments, learning-rate position and random-generator states come from the checkpoint, and the data
+stream is re-created and skipped to the same batch (kitlib pipelines are a pure function of their seed).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import pathlib
+from typing import Any, Iterable
+
+import keras
+import tensorflow as tf
+
+from kitlib.train.checkpoint import CONFIG_FILE, EXPORT_DIR, Checkpointer, write_json_atomic
+
+
+class GANTrainer(keras.Model):
+    """Base class of kitlib's adversarial trainers (see the module docstring for the subclass contract).
+
+    Args:
+        loss_names: the names of the values ``train_step`` reports; one ``keras.metrics.Mean`` tracker each.
+        seed: seed of the trainer's own random generator (latent vectors, pools).
+    """
+
+    kind = "unconditional"  # or "translation": tells the CLI whether `generate` or `translate` applies
+
+    def __init__(self, *, loss_names: Iterable[str], seed: int | None = None, name: str | None = None):
+        super().__init__(name=name)
+        self.loss_names = tuple(loss_names)
+        self.trackers = {n: keras.metrics.Mean(name=n) for n in self.loss_names}
+        self.global_step = keras.Variable(0, dtype="int64", trainable=False, name="global_step")
+        self.seed_generator = keras.random.SeedGenerator(seed)
+        self._optimizers: dict[str, keras.optimizers.Optimizer] = {}
+        self.checkpointer: Checkpointer | None = None
+
+    # -- contract -----------------------------------------------------------------------------------------------
+    def networks(self) -> dict[str, keras.Model]:
+        raise NotImplementedError
+
+    def generators(self) -> dict[str, keras.Model]:
+        """The networks exported on their own (default: every network whose name contains 'generator')."""
+        return {k: v for k, v in self.networks().items() if "generator" in k}
+
+    def extra_state(self) -> list:
+        """Extra variables to checkpoint (image pools, EMA weights...)."""
+        return []
+
+    def run_config(self) -> dict:
+        """JSON-able description of the model (stored in the run directory and checked on restore)."""
+        return {}
+
+    # -- optimizers ---------------------------------------------------------------------------------------------
+    def _compile_optimizers(self, optimizers: dict[str, keras.optimizers.Optimizer], **compile_kwargs) -> None:
+        """Registers one optimizer per network, wrapped in ``LossScaleOptimizer`` under a float16 policy."""
+        for name in optimizers:
+            if name not in self.networks():
+                raise ValueError(f"Optimizer {name!r} names no network; networks are {sorted(self.networks())}.")
+        float16 = keras.mixed_precision.global_policy().compute_dtype == "float16"
+        self._optimizers = {
+            k: keras.optimizers.LossScaleOptimizer(o) if float16 and not isinstance(o, keras.optimizers.LossScaleOptimizer) else o
+            for k, o in optimizers.items()
+        }
+        for k, o in self._optimizers.items():  # tracked attributes, so Keras and tf.train.Checkpoint see them
+            setattr(self, f"{k}_optimizer", o)
+        if "jit_compile" not in compile_kwargs:
+            from kitlib.runtime import last_choice
+
+            choice = last_choice()
+            compile_kwargs["jit_compile"] = bool(choice and choice.xla)
+        super().compile(**compile_kwargs)
+
+    def optimizers(self) -> dict[str, keras.optimizers.Optimizer]:
+        if not self._optimizers:
+            raise RuntimeError(f"{type(self).__name__} is not compiled: call .compile(...) before fit/checkpointing.")
+        return self._optimizers
+
+    def build_optimizers(self) -> None:
+        """Creates optimizer slots now (needed before restoring so that Adam moments come back)."""
+        nets = self.networks()
+        for k, opt in self.optimizers().items():
+            if not opt.built:
+                opt.build(nets[k].trainable_variables)
+
+    def minimize(self, name: str, tape: tf.GradientTape, loss, variables=None) -> None:
+        """Applies the gradient of ``loss`` (computed under ``tape``) with the optimizer of network ``name``.
+
+        ``loss`` must be the value returned by ``self.scale_loss(name, raw_loss)`` inside the tape.
+        """
+        variables = self.networks()[name].trainable_variables if variables is None else variables
+        grads = tape.gradient(loss, variables)
+        self._optimizers[name].apply(grads, variables)
+
+    def scale_loss(self, name: str, loss):
+        """Divides by the number of replicas (tf.distribute sums gradients) and applies float16 loss scaling."""
+        replicas = tf.distribute.get_strategy().num_replicas_in_sync
+        if replicas > 1:
+            loss = loss / replicas
+        return self._optimizers[name].scale_loss(loss)
+
+    # -- metrics ------------------------------------------------------------------------------------------------
+    @property
+    def metrics(self):
+        return list(self.trackers.values())
+
+    def update_trackers(self, values: dict[str, Any]) -> dict[str, Any]:
+        for k, v in values.items():
+            self.trackers[k].update_state(v)
+        return {k: t.result() for k, t in self.trackers.items()}
+
+    # -- state --------------------------------------------------------------------------------------------------
+    def state_variables(self) -> list:
+        """Global step, every random-generator state (trainer and network layers, e.g. dropout) and extra state."""
+        seen, out = set(), [self.global_step, self.seed_generator.state]
+        weight_ids = {id(w) for net in self.networks().values() for w in net.weights}
+        for net in self.networks().values():
+            for v in net.variables:  # Keras `variables` = weights + SeedGenerator states
+                if id(v) not in weight_ids and id(v) not in seen:
+                    seen.add(id(v))
+                    out.append(v)
+        return out + list(self.extra_state())
+
+    # -- fit with exact resume ----------------------------------------------------------------------------------
+    def fit(
+        self,
+        x=None,
+        *,
+        epochs: int = 1,
+        steps_per_epoch: int | None = None,
+        run_dir: str | os.PathLike | None = None,
+        resume: bool = True,
+        checkpoint_every: int | None = None,
+        callbacks: list | None = None,
+        verbose: Any = "auto",
+        **kwargs,
+    ):
+        """Trains for ``epochs`` epochs; with ``run_dir``, checkpoints and resumes exactly.
+
+        Args:
+            x: a ``tf.data.Dataset`` of batches. For exact resume it must be deterministic (kitlib pipelines are:
+                seeded shuffle, stateless augmentation). Finite datasets are repeated; infinite ones need
+                ``steps_per_epoch``.
+            epochs: total number of epochs of the run (not "more epochs"): resuming a run that stopped in epoch 3
+                of 10 trains the remaining part of epoch 3 and epochs 4..10.
+            steps_per_epoch: batches per epoch (default: the dataset's cardinality).
+            run_dir: run directory for checkpoints, config, samples and exported generators.
+            resume: continue from the latest checkpoint in ``run_dir`` if there is one.
+            checkpoint_every: also checkpoint every N steps (always at each epoch end).
+            callbacks, verbose, **kwargs: passed to ``keras.Model.fit``.
+
+        Returns:
+            A ``keras.callbacks.History`` covering the epochs run by this call.
+        """
+        if not isinstance(x, tf.data.Dataset):
+            raise TypeError(f"fit expects a tf.data.Dataset of batches. Received: {type(x).__name__}")
+        finite = int(x.cardinality())
+        if steps_per_epoch is None:
+            if finite < 0:
+                raise ValueError("The dataset is infinite or of unknown size: pass steps_per_epoch=.")
+            steps_per_epoch = finite
+        if steps_per_epoch < 1:
+            raise ValueError(
+                f"The dataset yields no full batch (steps_per_epoch={steps_per_epoch}). "
+                "Use more images or a smaller batch_size."
+            )
+        if checkpoint_every is not None and checkpoint_every < 1:
+            raise ValueError(f"checkpoint_every must be >= 1 or None. Received: checkpoint_every={checkpoint_every}")
+        from kitlib.train.callbacks import RunCheckpoint, StepCounter
+
+        kwargs.setdefault("shuffle", False)  # the dataset carries its own (seeded) shuffle
+        callbacks = list(callbacks or [])
+        start_step = 0
+        if run_dir is not None:
+            run_dir = pathlib.Path(run_dir)
+            self.checkpointer = Checkpointer(self, run_dir)
+            if resume:
+                start_step = self.checkpointer.restore()
+            self.write_run_config(run_dir)
+            callbacks.append(RunCheckpoint(self.checkpointer, every_steps=checkpoint_every))
+        callbacks.insert(0, StepCounter())
+        total = epochs * steps_per_epoch
+        if start_step >= total:
+            print(f"Run already complete: step {start_step} of {total} ({epochs} epochs). Nothing to do.")
+            return _empty_history()
+        if start_step:
+            print(f"Resuming from step {start_step} (epoch {start_step // steps_per_epoch + 1}, "
+                  f"batch {start_step % steps_per_epoch + 1} of {steps_per_epoch}) in {run_dir}.")
+
+        def stream(step: int) -> tf.data.Dataset:
+            data = x.repeat() if finite >= 0 else x
+            return data.skip(step) if step else data
+
+        history = _empty_history()
+        epoch0, offset = divmod(start_step, steps_per_epoch)
+        if offset:  # finish the interrupted epoch first, then run whole epochs
+            part = super().fit(stream(start_step), epochs=epoch0 + 1, initial_epoch=epoch0,
+                               steps_per_epoch=steps_per_epoch - offset, callbacks=callbacks, verbose=verbose, **kwargs)
+            _merge_history(history, part)
+            epoch0 += 1
+            if self.stop_training or epoch0 >= epochs:
+                return history
+        part = super().fit(stream(epoch0 * steps_per_epoch), epochs=epochs, initial_epoch=epoch0,
+                           steps_per_epoch=steps_per_epoch, callbacks=callbacks, verbose=verbose, **kwargs)
+        _merge_history(history, part)
+        return history
+
+    # -- run directory ------------------------------------------------------------------------------------------
+    def write_run_config(self, run_dir: str | os.PathLike, **extra) -> pathlib.Path:
+        """Writes ``RUN_DIR/config.json`` (what ``generate``/``translate`` need), keeping keys already there."""
+        run_dir = pathlib.Path(run_dir)
+        path = run_dir / CONFIG_FILE
+        config = json.loads(path.read_text()) if path.exists() else {}
+        config.update({
+            "trainer": type(self).__name__,
+            "kind": self.kind,
+            "model": self.run_config(),
+            "generators": {k: f"{EXPORT_DIR}/{k}.keras" for k in self.generators()},
+        })
+        config.update(extra)
+        return write_json_atomic(path, config)
+
+    def export(self, run_dir: str | os.PathLike, *, suffix: str = "") -> dict[str, pathlib.Path]:
+        """Saves each generator on its own as ``RUN_DIR/export/NAME{suffix}.keras`` (atomically)."""
+        out = {}
+        folder = pathlib.Path(run_dir) / EXPORT_DIR
+        folder.mkdir(parents=True, exist_ok=True)
+        for k, net in self.generators().items():
+            path = folder / f"{k}{suffix}.keras"
+            tmp = path.with_name(f".{path.stem}.tmp.keras")
+            net.save(tmp)
+            os.replace(tmp, path)
+            out[k] = path
+        return out
+
+
+def _empty_history() -> keras.callbacks.History:
+    history = keras.callbacks.History()
+    history.epoch, history.history = [], {}
+    return history
+
+
+def _merge_history(into: keras.callbacks.History, part: keras.callbacks.History) -> None:
+    into.epoch.extend(part.epoch)
+    for k, values in part.history.items():
+        into.history.setdefault(k, []).extend(values)
+    into.set_model(part.model)

@@ -1,0 +1,132 @@
+"""``GAN``: the unconditional GAN trainer (DCGAN and friends) on the shared engine.
+
+Reference: Radford et al. 2015, https://arxiv.org/abs/1511.06434 ; WGAN-GP: https://arxiv.org/abs/1704.00028 ;
+DiffAugment: https://arxiv.org/abs/2006.10738
+"""
+
+from __future__ import annotations
+
+import keras
+import tensorflow as tf
+
+from kitlib import losses
+from kitlib.train.base import GANTrainer
+
+# Logit threshold that separates "judged real" from "judged fake" for each adversarial loss.
+_ACCURACY_THRESHOLD = {"bce": 0.0, "lsgan": 0.5, "hinge": 0.0, "wgan": 0.0, "wgan-gp": 0.0}
+GAN_LOSSES = ("bce", "lsgan", "hinge", "wgan-gp")
+
+
+class GAN(GANTrainer):
+    """Trains a generator ``G(z)`` against a discriminator ``D(x) -> logits``.
+
+    Args:
+        generator: ``keras.Model`` mapping ``(batch, latent_dim)`` to images in [-1, 1].
+        discriminator: ``keras.Model`` mapping images to logits ``(batch, 1)``.
+        loss: ``"bce"`` (seed report, Goodfellow), ``"lsgan"``, ``"hinge"`` or ``"wgan-gp"``.
+        half_batch: the seed report's discipline: D sees half a batch of real and half a batch of fake images per
+            step (default False: a full batch of each, the usual recipe).
+        diff_augment: DiffAugment policy applied to real and fake images before D (e.g. ``"color,translation,cutout"``),
+            for small datasets; None to disable.
+        gp_weight: gradient-penalty weight for ``"wgan-gp"``.
+        n_critic: discriminator steps per generator step (5 is usual for WGAN-GP).
+        num_samples: fixed latent vectors used for sample grids (the same faces every epoch).
+        seed: seed of latent sampling and of the fixed latent vectors.
+
+    Example:
+    >>> from kitlib.models.dcgan import build_dcgan          # doctest: +SKIP
+    >>> g, d = build_dcgan("seed", image_size=32)             # doctest: +SKIP
+    >>> gan = GAN(g, d, loss="bce"); gan.compile()           # doctest: +SKIP
+    >>> gan.fit(batches, epochs=2, run_dir="runs/dcgan")      # doctest: +SKIP
+    """
+
+    kind = "unconditional"
+
+    def __init__(self, generator: keras.Model, discriminator: keras.Model, *, loss: str = "bce",
+                 half_batch: bool = False, diff_augment: str | None = None, gp_weight: float = 10.0,
+                 n_critic: int = 1, num_samples: int = 64, seed: int = 0, name: str = "gan"):
+        if loss not in GAN_LOSSES:
+            raise ValueError(f"loss must be one of {GAN_LOSSES}. Received: loss={loss!r}")
+        if n_critic < 1:
+            raise ValueError(f"n_critic must be >= 1. Received: n_critic={n_critic}")
+        super().__init__(loss_names=("d_loss", "g_loss", "d_acc_real", "d_acc_fake"), seed=seed, name=name)
+        self.generator = generator
+        self.discriminator = discriminator
+        self.loss = loss
+        self.half_batch = bool(half_batch)
+        self.diff_augment = diff_augment
+        self.gp_weight = float(gp_weight)
+        self.n_critic = int(n_critic)
+        self.latent_dim = int(generator.input_shape[-1])
+        fixed = keras.random.normal((num_samples, self.latent_dim), seed=seed + 1)
+        self.fixed_latents = keras.Variable(fixed, trainable=False, name="fixed_latents")
+
+    def networks(self):
+        return {"generator": self.generator, "discriminator": self.discriminator}
+
+    def extra_state(self):
+        return [self.fixed_latents]
+
+    def run_config(self):
+        return {
+            "loss": self.loss, "half_batch": self.half_batch, "diff_augment": self.diff_augment,
+            "gp_weight": self.gp_weight, "n_critic": self.n_critic, "latent_dim": self.latent_dim,
+            "image_shape": list(self.generator.output_shape[1:]),
+            "generator": self.generator.name, "discriminator": self.discriminator.name,
+        }
+
+    def compile(self, g_optimizer=None, d_optimizer=None, **kwargs):
+        """One Adam per network (default: lr 2e-4, beta_1 0.5 as in DCGAN and the seed report)."""
+        self._compile_optimizers({
+            "generator": g_optimizer or keras.optimizers.Adam(2e-4, beta_1=0.5),
+            "discriminator": d_optimizer or keras.optimizers.Adam(2e-4, beta_1=0.5),
+        }, **kwargs)
+
+    # ---------------------------------------------------------------------------------------------------------
+    def _augment(self, images):
+        if not self.diff_augment:
+            return images
+        from kitlib.data.augment import diff_augment
+
+        seed = keras.random.randint((2,), 0, 2**31 - 1, seed=self.seed_generator, dtype="int32")
+        return diff_augment(images, seed, policy=self.diff_augment)
+
+    def _latents(self, n):
+        return keras.random.normal((n, self.latent_dim), seed=self.seed_generator)
+
+    def _d_step(self, real):
+        n = tf.shape(real)[0]
+        fake = self.generator(self._latents(n), training=True)
+        with tf.GradientTape() as tape:
+            real_logits = self.discriminator(self._augment(real), training=True)
+            fake_logits = self.discriminator(self._augment(fake), training=True)
+            name = "wgan" if self.loss == "wgan-gp" else self.loss
+            d_loss = losses.discriminator_loss(name, real_logits, fake_logits)
+            if self.loss == "wgan-gp":
+                gp_seed = keras.random.randint((2,), 0, 2**31 - 1, seed=self.seed_generator, dtype="int32")
+                d_loss += losses.gradient_penalty(self.discriminator, real, fake, seed=gp_seed, weight=self.gp_weight)
+            scaled = self.scale_loss("discriminator", d_loss)
+        self.minimize("discriminator", tape, scaled)
+        threshold = _ACCURACY_THRESHOLD[self.loss]
+        acc_real = tf.reduce_mean(tf.cast(tf.cast(real_logits, "float32") > threshold, "float32"))
+        acc_fake = tf.reduce_mean(tf.cast(tf.cast(fake_logits, "float32") <= threshold, "float32"))
+        return d_loss, acc_real, acc_fake
+
+    def train_step(self, real):
+        real = tf.cast(real, "float32")
+        batch = tf.shape(real)[0]
+        d_real = real[: batch // 2] if self.half_batch else real
+        for _ in range(self.n_critic):
+            d_loss, acc_real, acc_fake = self._d_step(d_real)
+        with tf.GradientTape() as tape:
+            fake = self.generator(self._latents(batch), training=True)
+            name = "wgan" if self.loss == "wgan-gp" else self.loss
+            g_loss = losses.generator_loss(name, self.discriminator(self._augment(fake), training=True))
+            scaled = self.scale_loss("generator", g_loss)
+        self.minimize("generator", tape, scaled)
+        return self.update_trackers({"d_loss": d_loss, "g_loss": g_loss, "d_acc_real": acc_real, "d_acc_fake": acc_fake})
+
+    def sample_images(self, n: int | None = None):
+        """Generator outputs for the fixed latent vectors (float32 in [-1, 1])."""
+        z = self.fixed_latents if n is None else self.fixed_latents[:n]
+        return self.generator(z, training=False)

@@ -1,0 +1,74 @@
+"""kitlib.runtime: profiles, precision/XLA policy, environment checks, report."""
+
+import pytest
+
+from kitlib import runtime
+
+
+def test_profile_from_environment(monkeypatch):
+    monkeypatch.delenv("KITLIB_PROFILE", raising=False)
+    monkeypatch.delenv("KITLIB_QUICK", raising=False)
+    monkeypatch.delenv("CI", raising=False)
+    assert runtime.profile() == "demo"
+    monkeypatch.setenv("CI", "true")
+    assert runtime.profile() == "quick" and runtime.is_quick()
+    monkeypatch.delenv("CI")
+    monkeypatch.setenv("KITLIB_QUICK", "1")
+    assert runtime.pick(quick=1, demo=2, full=3) == 1
+    monkeypatch.setenv("KITLIB_PROFILE", "full")
+    assert runtime.pick(quick=1, demo=2, full=3) == 3
+    assert runtime.pick(quick=1, demo=2) == 2
+    monkeypatch.setenv("KITLIB_PROFILE", "huge")
+    with pytest.raises(ValueError, match="KITLIB_PROFILE must be one of"):
+        runtime.profile()
+
+
+@pytest.mark.parametrize(
+    "kind, bf16, expected",
+    [("cuda", False, "mixed_float16"), ("metal", False, "float32"), ("cpu", True, "mixed_bfloat16"), ("cpu", False, "float32")],
+)
+def test_precision_policy_per_device(kind, bf16, expected):
+    device = runtime.Device(kind, ("x",), bf16, ("avx512_bf16",) if bf16 else (), 1 if kind != "cpu" else 0)
+    policy, reason = runtime.choose_precision("auto", device)
+    assert policy == expected and reason
+    assert runtime.choose_precision("float32", device) == ("float32", "asked for explicitly")
+    use_xla, _ = runtime.choose_xla("auto", device)
+    assert use_xla == (kind == "cuda")
+
+
+def test_bad_choices_are_named():
+    with pytest.raises(ValueError, match="precision must be one of"):
+        runtime.choose_precision("fp8")
+    with pytest.raises(ValueError, match="xla must be one of"):
+        runtime.choose_xla("maybe")
+
+
+def test_environment_checks(monkeypatch):
+    monkeypatch.setenv("TF_USE_LEGACY_KERAS", "1")
+    with pytest.raises(RuntimeError, match="TF_USE_LEGACY_KERAS"):
+        runtime.check_environment()
+    monkeypatch.delenv("TF_USE_LEGACY_KERAS")
+    real = runtime._version
+    monkeypatch.setattr(runtime, "_version", lambda d: "3.12.0" if d == "keras" else real(d))
+    with pytest.raises(RuntimeError, match="Keras >= 3.13"):
+        runtime.check_environment()
+    monkeypatch.setattr(runtime, "_version", lambda d: {"keras": "3.15.1", "tensorflow": "2.21.0", "tensorflow-metal": "1.2.0"}.get(d))
+    with pytest.raises(RuntimeError, match="tensorflow-metal"):
+        runtime.check_environment()
+    monkeypatch.setattr(runtime, "_version", lambda d: {"keras": "3.15.1", "tensorflow": "2.21.0"}.get(d))
+    runtime.check_environment()
+    with pytest.raises(RuntimeError, match="tensorboard"):
+        runtime.check_environment(tensorboard=True)
+
+
+def test_setup_and_report():
+    import keras
+
+    try:
+        choice = runtime.setup(seed=3, precision="float32")
+        assert keras.mixed_precision.global_policy().name == "float32"
+        text = runtime.report()
+        assert "precision" in text and "float32" in text and "keras" in text and choice.seed == 3
+        assert '"precision": "float32"' in runtime.report(as_json=True)
+    finally:
+        keras.mixed_precision.set_global_policy("float32")
