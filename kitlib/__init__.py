@@ -9,4 +9,9 @@ Example:
 True
 """
 
+import os as _os
+
+# Keep TensorFlow's C++ INFO logs (oneDNN banners, cpu_feature_guard) out of notebooks; warnings still show.
+_os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "1")
+
 __version__ = "0.1.0"

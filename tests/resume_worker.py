@@ -22,7 +22,9 @@ def main(run_dir: str, epochs: int, out: str, slow: bool) -> None:
     from kitlib.train import GAN
 
     images = np.random.default_rng(0).uniform(-1, 1, (24, 32, 32, 3)).astype("float32")
-    ds = tf.data.Dataset.from_tensor_slices(images).shuffle(24, seed=3, reshuffle_each_iteration=True).batch(4)
+    # The same construction as kitlib.data.prepare: an infinite stream that is a pure function of the seed.
+    ds = tf.data.Dataset.from_tensor_slices(images).repeat().shuffle(24, seed=3, reshuffle_each_iteration=False).batch(4)
+    ds.steps_per_epoch = 6
     g, d = build_dcgan("seed", latent_dim=8, image_size=32)
     gan = GAN(g, d, loss="bce", seed=5)
     gan.compile()

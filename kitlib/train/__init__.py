@@ -7,12 +7,14 @@ Example:
 """
 
 from kitlib.train.base import GANTrainer
-from kitlib.train.callbacks import LossHistory, NaNGuard, RunCheckpoint, SampleGrid, TensorBoard, read_history
+from kitlib.train.callbacks import GANHealth, LossHistory, NaNGuard, RunCheckpoint, SampleGrid, TensorBoard, read_history
 from kitlib.train.checkpoint import Checkpointer, read_run_config
+from kitlib.train.cyclegan import CycleGAN
 from kitlib.train.gan import GAN
+from kitlib.train.pool import ImagePool
 from kitlib.train.schedules import LinearDecay
 
 __all__ = [
-    "GANTrainer", "GAN", "Checkpointer", "read_run_config", "LinearDecay",
+    "GANTrainer", "GAN", "CycleGAN", "ImagePool", "GANHealth", "Checkpointer", "read_run_config", "LinearDecay",
     "LossHistory", "NaNGuard", "RunCheckpoint", "SampleGrid", "TensorBoard", "read_history",
 ]

@@ -104,6 +104,23 @@ class GANTrainer(keras.Model):
         grads = tape.gradient(loss, variables)
         self._optimizers[name].apply(grads, variables)
 
+    def minimize_joint(self, names: tuple[str, ...], tape: tf.GradientTape, loss) -> None:
+        """One backward pass for a loss shared by several networks (e.g. CycleGAN's two generators), each updated
+        by its own optimizer. ``loss`` must be ``self.scale_loss(names[0], raw_loss)``; under float16 the gradients
+        of the other networks are rescaled to their own optimizer's loss scale."""
+        nets = self.networks()
+        groups = [nets[n].trainable_variables for n in names]
+        grads = tape.gradient(loss, [v for group in groups for v in group])
+        first_scale = _loss_scale(self._optimizers[names[0]])
+        start = 0
+        for name, group in zip(names, groups):
+            part = grads[start: start + len(group)]
+            start += len(group)
+            scale = _loss_scale(self._optimizers[name])
+            if scale is not first_scale:
+                part = [None if g is None else g * tf.cast(scale / first_scale, g.dtype) for g in part]
+            self._optimizers[name].apply(part, group)
+
     def scale_loss(self, name: str, loss):
         """Divides by the number of replicas (tf.distribute sums gradients) and applies float16 loss scaling."""
         replicas = tf.distribute.get_strategy().num_replicas_in_sync
@@ -150,12 +167,16 @@ class GANTrainer(keras.Model):
         """Trains for ``epochs`` epochs; with ``run_dir``, checkpoints and resumes exactly.
 
         Args:
-            x: a ``tf.data.Dataset`` of batches. For exact resume it must be deterministic (kitlib pipelines are:
-                seeded shuffle, stateless augmentation). Finite datasets are repeated; infinite ones need
-                ``steps_per_epoch``.
+            x: a ``tf.data.Dataset`` of batches. For exact resume the batch stream must not depend on how many
+                iterators were made from it in this process: ``kitlib.data.prepare`` gives an infinite stream
+                (repeat, then a seeded shuffle without reshuffling, then stateless augmentation) that is a pure
+                function of its seed, and carries ``steps_per_epoch``. A finite dataset is repeated; it resumes
+                exactly if each pass yields the same batches (a ``shuffle(..., reshuffle_each_iteration=True)``
+                inside it makes mid-epoch resume restart that epoch's order from a different shuffle).
             epochs: total number of epochs of the run (not "more epochs"): resuming a run that stopped in epoch 3
                 of 10 trains the remaining part of epoch 3 and epochs 4..10.
-            steps_per_epoch: batches per epoch (default: the dataset's cardinality).
+            steps_per_epoch: batches per epoch (default: ``x.steps_per_epoch`` set by ``kitlib.data.prepare``,
+                else the dataset's cardinality).
             run_dir: run directory for checkpoints, config, samples and exported generators.
             resume: continue from the latest checkpoint in ``run_dir`` if there is one.
             checkpoint_every: also checkpoint every N steps (always at each epoch end).
@@ -167,6 +188,7 @@ class GANTrainer(keras.Model):
         if not isinstance(x, tf.data.Dataset):
             raise TypeError(f"fit expects a tf.data.Dataset of batches. Received: {type(x).__name__}")
         finite = int(x.cardinality())
+        steps_per_epoch = steps_per_epoch or getattr(x, "steps_per_epoch", None)
         if steps_per_epoch is None:
             if finite < 0:
                 raise ValueError("The dataset is infinite or of unknown size: pass steps_per_epoch=.")
@@ -244,6 +266,11 @@ class GANTrainer(keras.Model):
             os.replace(tmp, path)
             out[k] = path
         return out
+
+
+def _loss_scale(optimizer):
+    """The dynamic loss scale of a LossScaleOptimizer (None for plain optimizers)."""
+    return getattr(optimizer, "dynamic_scale", None)
 
 
 def _empty_history() -> keras.callbacks.History:

@@ -151,3 +151,60 @@ class TensorBoard(keras.callbacks.TensorBoard):
 
         check_environment(tensorboard=True)
         super().__init__(log_dir=str(log_dir), **kwargs)
+
+
+class GANHealth(keras.callbacks.Callback):
+    """Flags the three states the seed report (notebook 01) checked by hand, once per epoch.
+
+    - ``equilibrium``: D accuracy on real and on fake both within ``acc_band`` of 50% for ``patience`` epochs
+      (D can no longer tell; often the sign that G plateaued, or that training is balanced);
+    - ``d_wins``: D loss below ``d_loss_floor`` (D separates perfectly, G gets no useful gradient);
+    - ``mode_collapse``: the pairwise diversity of ``model.sample_images()`` falls below ``diversity_floor`` times
+      the diversity of the real images.
+
+    Adds ``diversity_ratio`` to the epoch logs (so it lands in history.csv when listed before ``LossHistory``),
+    keeps every flag in ``self.flags`` and prints it. ``stop_on`` names flags that stop training.
+
+    Args:
+        real_images: a batch of real images (uint8 or [-1, 1]) for the reference diversity.
+    """
+
+    FLAGS = ("equilibrium", "d_wins", "mode_collapse")
+
+    def __init__(self, real_images, *, patience: int = 3, acc_band: float = 0.1, d_loss_floor: float = 1e-3,
+                 diversity_floor: float = 0.35, stop_on: tuple[str, ...] = ()):
+        super().__init__()
+        from kitlib.eval.diversity import pairwise_diversity
+
+        unknown = set(stop_on) - set(self.FLAGS)
+        if unknown:
+            raise ValueError(f"stop_on must name flags among {self.FLAGS}. Received: {sorted(unknown)}")
+        self.real_diversity = pairwise_diversity(real_images)
+        self.patience, self.acc_band = patience, acc_band
+        self.d_loss_floor, self.diversity_floor = d_loss_floor, diversity_floor
+        self.stop_on = tuple(stop_on)
+        self.flags: list[dict] = []
+        self._streak = 0
+
+    def on_epoch_end(self, epoch, logs=None):
+        from kitlib.eval.diversity import pairwise_diversity
+
+        logs = logs if logs is not None else {}
+        ratio = pairwise_diversity(np.asarray(self.model.sample_images())) / max(self.real_diversity, 1e-8)
+        logs["diversity_ratio"] = ratio
+        found = []
+        acc_real, acc_fake = logs.get("d_acc_real"), logs.get("d_acc_fake")
+        if acc_real is not None and acc_fake is not None:
+            near = abs(_float(acc_real) - 0.5) <= self.acc_band and abs(_float(acc_fake) - 0.5) <= self.acc_band
+            self._streak = self._streak + 1 if near else 0
+            if self._streak >= self.patience:
+                found.append(("equilibrium", f"D accuracy ~50% on real and fake for {self._streak} epochs"))
+        if "d_loss" in logs and _float(logs["d_loss"]) < self.d_loss_floor:
+            found.append(("d_wins", f"D loss {_float(logs['d_loss']):.2e} < {self.d_loss_floor}"))
+        if ratio < self.diversity_floor:
+            found.append(("mode_collapse", f"sample diversity is {ratio:.2f}x that of real images"))
+        for flag, why in found:
+            self.flags.append({"epoch": epoch + 1, "flag": flag, "why": why})
+            print(f"GANHealth epoch {epoch + 1}: {flag} — {why}")
+            if flag in self.stop_on:
+                self.model.stop_training = True
