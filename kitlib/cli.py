@@ -56,23 +56,9 @@ def _cmd_train(args) -> int:
 
 
 def _load_generator(run_dir: pathlib.Path, name: str | None):
-    import keras
+    from kitlib.train.checkpoint import load_generator, read_run_config
 
-    import kitlib.models.layers  # noqa: F401  (registers kitlib layers for deserialisation)
-    from kitlib.train.checkpoint import read_run_config
-
-    config = read_run_config(run_dir)
-    generators = config.get("generators", {})
-    if not generators:
-        raise ValueError(f"{run_dir}/config.json lists no generators: was this run trained by kitlib?")
-    name = name or next(iter(generators))
-    if name not in generators:
-        raise ValueError(f"Generator {name!r} is not in {run_dir}; available: {sorted(generators)}")
-    path = run_dir / generators[name]
-    if not path.exists():
-        raise FileNotFoundError(f"{path} is missing: the run has not finished an epoch yet (generators are exported "
-                                "at each epoch end). Train at least one epoch, then retry.")
-    return config, keras.saving.load_model(path, compile=False)
+    return read_run_config(run_dir), load_generator(run_dir, name=name)
 
 
 def _cmd_generate(args) -> int:

@@ -159,3 +159,42 @@ def plot_history(history, keys: Sequence[str] | None = None, *, title: str = "tr
         pathlib.Path(save_to).parent.mkdir(parents=True, exist_ok=True)
         fig.savefig(save_to, dpi=100)
     plt.show()
+
+
+def generator_picker(run_dir: str | os.PathLike, *, name: str = "generator", n: int = 16, ncols: int = 8, seed: int = 0):
+    """An ipywidgets panel: pick a saved epoch, choose how many images, press *Generate*.
+
+    The same as the headless calls ``train.generate(train.load_generator(run_dir, epoch=E), n, seed=S)`` followed
+    by ``viz.show_images``. Returns the widget (display it as a cell's last expression), or None when ipywidgets is
+    not installed (the message says how to do the same with plain calls).
+    """
+    from kitlib.train.checkpoint import epoch_exports, load_generator
+    from kitlib.train.gan import generate
+
+    epochs = list(epoch_exports(run_dir, name))
+    if not epochs:
+        raise ValueError(f"No per-epoch exports of {name!r} in {run_dir}/export: train at least one epoch first.")
+    try:
+        import ipywidgets as widgets
+    except ImportError:
+        print("ipywidgets is not installed; use: viz.show_images(train.generate(train.load_generator(RUN_DIR, "
+              "epoch=E), N))")
+        return None
+    epoch = widgets.Dropdown(options=epochs, value=epochs[-1], description="epoch")
+    count = widgets.IntSlider(value=n, min=1, max=64, description="images")
+    seed_box = widgets.IntText(value=seed, description="seed")
+    button = widgets.Button(description="Generate", button_style="primary")
+    out = widgets.Output()
+    cache: dict = {}
+
+    def on_click(_=None):
+        with out:
+            out.clear_output(wait=True)
+            if epoch.value not in cache:
+                cache[epoch.value] = load_generator(run_dir, epoch=epoch.value, name=name)
+            images = generate(cache[epoch.value], count.value, seed=seed_box.value)
+            show_images(images, ncols=ncols, title=f"epoch {epoch.value}, seed {seed_box.value}")
+
+    button.on_click(on_click)
+    on_click()
+    return widgets.VBox([widgets.HBox([epoch, count, seed_box, button]), out])

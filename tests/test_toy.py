@@ -59,7 +59,7 @@ def test_variety(family):
     flat = images.reshape(len(images), -1)
     dist = np.abs(flat[:, None] - flat[None]).mean(axis=-1)
     off_diagonal = dist[~np.eye(len(images), dtype=bool)]
-    assert off_diagonal.min() > 3.0  # no two images alike
+    assert off_diagonal.min() > 10.0  # no two images alike
     assert off_diagonal.mean() > 20.0
 
 

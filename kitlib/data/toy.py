@@ -154,7 +154,8 @@ def _superellipse(cx, cy, rx, ry, power=4.0, n=48) -> np.ndarray:
     """A rounded rectangle-like closed curve (power 2 is an ellipse, larger is boxier)."""
     t = np.linspace(0, 2 * np.pi, n, endpoint=False)
     c, s = np.cos(t), np.sin(t)
-    return np.stack([cx + rx * np.sign(c) * np.abs(c) ** (2 / power), cy + ry * np.sign(s) * np.abs(s) ** (2 / power)], 1)
+    e = 2.0 / power
+    return np.stack([cx + rx * np.sign(c) * np.abs(c) ** e, cy + ry * np.sign(s) * np.abs(s) ** e], 1)
 
 
 class _Pen:
@@ -237,6 +238,12 @@ def _profile(rng: np.random.Generator, xs: np.ndarray, octaves=5, base=2) -> np.
     return (out - out.min()) / max(float(out.max() - out.min()), 1e-6)
 
 
+def _lerp(a, b, t) -> np.ndarray:
+    """Linear interpolation between colours (or arrays) ``a`` and ``b`` by weight ``t`` (broadcast), float32."""
+    a, b = np.asarray(a, np.float32), np.asarray(b, np.float32)
+    return a + (b - a) * t
+
+
 def _to_uint8(x: np.ndarray) -> np.ndarray:
     return np.clip(np.rint(x), 0, 255).astype(np.uint8)
 
@@ -254,7 +261,7 @@ _IRIS = ((60, 110, 225), (40, 160, 120), (205, 40, 60), (142, 72, 205), (225, 15
 _LOOKS = ("long", "long", "bob", "bob", "short", "twintails", "medium")
 
 
-def _face_eye(pen, rng, side, ex, ey, rx, ry, iris, lash, look, closed):
+def _face_eye(pen, side, ex, ey, rx, ry, iris, lash, look, closed):
     def xy(points):  # geometry is built for the right eye and mirrored for the left one
         p = np.asarray(points, float).reshape(-1, 2).copy()
         p[:, 0] = ex + side * p[:, 0]
@@ -269,7 +276,8 @@ def _face_eye(pen, rng, side, ex, ey, rx, ry, iris, lash, look, closed):
     icx, icy, irx, iry = look, 0.12 * ry, 0.74 * rx, 0.86 * ry
     pen.fill(xy(_ellipse_xy(icx, icy, irx, iry)), _shade(iris, 0.45))
     pen.fill(xy(_ellipse_xy(icx, icy + 0.03 * ry, 0.84 * irx, 0.86 * iry)), iris)
-    pen.fill(xy(_ellipse_xy(icx, icy + 0.05 * ry, 0.78 * irx, 0.72 * iry, 25, 155, 14)), _mix(iris, (255, 255, 255), 0.45))
+    light = _mix(iris, (255, 255, 255), 0.45)
+    pen.fill(xy(_ellipse_xy(icx, icy + 0.05 * ry, 0.78 * irx, 0.72 * iry, 25, 155, 14)), light)
     pen.fill(xy(_ellipse_xy(icx, icy - 0.1 * ry, 0.84 * irx, 0.75 * iry, 200, 340, 14)), _shade(iris, 0.62))
     pen.fill(xy(_ellipse_xy(icx, icy, 0.36 * irx, 0.46 * iry)), _shade(iris, 0.2))
     # upper lash line with an outer flick, lower lash hint
@@ -354,7 +362,8 @@ def _face(rng: np.random.Generator, size: int) -> np.ndarray:
         for side in (-1, 1):
             ear = np.array([[0.35, -1.05], [0.85, -1.75], [1.05, -0.75]]) * [side, 1]
             pen.fill(ear, hair, hair_dark, line_w)
-            pen.fill(np.array([[0.52, -1.05], [0.84, -1.5], [0.93, -0.95]]) * [side, 1], _mix(hair, (255, 170, 190), 0.5))
+            inner = np.array([[0.52, -1.05], [0.84, -1.5], [0.93, -0.95]]) * [side, 1]
+            pen.fill(inner, _mix(hair, (255, 170, 190), 0.5))
     # --- head
     t = np.linspace(0.0, 1.0, 14)
     jaw = np.stack([(1 - t ** jaw_a) ** jaw_b, chin * t], 1)
@@ -380,7 +389,7 @@ def _face(rng: np.random.Generator, size: int) -> np.ndarray:
         pen.stroke([[-0.06, mouth_y], [0.06, mouth_y]], mouth_col, 0.03)
     # --- eyes and brows
     for side in (-1, 1):
-        _face_eye(pen, rng, side, side * ex, ey, erx, ery, iris, lash, look, closed)
+        _face_eye(pen, side, side * ex, ey, erx, ery, iris, lash, look, closed)
         brow = _bezier((0.08, -ery - 0.22), (0.22, -ery - 0.3), (0.38, -ery - 0.2), 6)
         pen.stroke(np.stack([side * (ex - 0.22 + brow[:, 0]), ey + brow[:, 1]], 1), _shade(hair, 0.5), 0.035)
     # --- front hair: cap, side locks, bangs
@@ -426,7 +435,7 @@ def _face(rng: np.random.Generator, size: int) -> np.ndarray:
 # landscapes and paintings
 
 
-def _tree_shapes(draw_fg: ImageDraw.ImageDraw, draw_trunk: ImageDraw.ImageDraw, rng, s, x, base, height, kind):
+def _tree_shapes(draw_fg: ImageDraw.ImageDraw, draw_trunk: ImageDraw.ImageDraw, rng, x, base, height, kind):
     """Draws one tree (canvas pixels) into a foliage shade map (dark body, lit upper-left) and a trunk mask."""
     if kind == "conifer":
         w = 0.42 * height
@@ -483,7 +492,7 @@ def _scene(rng: np.random.Generator, s: int, painterly: bool) -> tuple[np.ndarra
         sky_top, sky_low = _jitter(rng, (70, 130, 215), 20), _jitter(rng, (190, 215, 240), 10)
         cloud_lit, cloud_dark = _jitter(rng, (250, 250, 253), 3), _jitter(rng, (185, 192, 212), 12)
     t = np.clip(ys / horizon, 0.0, 1.0) ** 0.8
-    img = np.asarray(sky_top, np.float32) + (np.asarray(sky_low, np.float32) - np.asarray(sky_top, np.float32)) * t[..., None]
+    img = _lerp(sky_top, sky_low, t[..., None])
     img = np.repeat(img, s, axis=1)
     labels = np.zeros((s, s), np.uint8)
 
@@ -502,8 +511,7 @@ def _scene(rng: np.random.Generator, s: int, painterly: bool) -> tuple[np.ndarra
     cloud_tex = _noise(rng, (s, s), (3, 5))
     shade = np.asarray(shade_img.filter(ImageFilter.GaussianBlur(s * 0.006)), np.float32) / 255.0
     alpha = np.clip(shade / 0.45, 0.0, 1.0)[..., None]
-    cloud = (np.asarray(cloud_dark, np.float32) + (np.asarray(cloud_lit, np.float32) - np.asarray(cloud_dark, np.float32))
-             * np.clip(shade * (1 + 0.35 * cloud_tex), 0, 1)[..., None])
+    cloud = _lerp(cloud_dark, cloud_lit, np.clip(shade * (1 + 0.35 * cloud_tex), 0, 1)[..., None])
     img = img * (1 - alpha) + cloud * alpha
     labels[alpha[..., 0] > 0.5] = CLOUD
 
@@ -517,7 +525,10 @@ def _scene(rng: np.random.Generator, s: int, painterly: bool) -> tuple[np.ndarra
         ridge = horizon - peak * (0.15 + 0.85 * _profile(rng, xs, 6, int(rng.integers(1, 4))))
         mask = ys >= ridge[None, :]
         col = _jitter(rng, rock, 14)
-        col = _mix(col, sky_low, 0.45) if far else (_shade(col, 0.8) if rng.random() < 0.5 else _mix(col, (60, 100, 60), 0.5))
+        if far:
+            col = _mix(col, sky_low, 0.45)
+        else:
+            col = _shade(col, 0.8) if rng.random() < 0.5 else _mix(col, (60, 100, 60), 0.5)
         depth = np.clip((ys - ridge[None, :]) / peak, 0, 1)
         facet = _mountain_light(ridge, depth, s)
         m = np.asarray(col, np.float32) * (facet * (1.05 - 0.2 * depth) * (1 + 0.16 * mtex))[..., None]
@@ -543,7 +554,7 @@ def _scene(rng: np.random.Generator, s: int, painterly: bool) -> tuple[np.ndarra
         for x in np.arange(x0, x1, rng.uniform(0.02, 0.035)):
             h = rng.uniform(0.03, 0.07)
             kind = "conifer" if rng.random() < 0.5 else "bush"
-            _tree_shapes(fdraw, tdraw, rng, s, x * s, hp + 1, h * s, kind)
+            _tree_shapes(fdraw, tdraw, rng, x * s, hp + 1, h * s, kind)
         _paint_trees(img, labels, far_img, trunk_img, _mix(foliage, sky_low, 0.25), trunk_col, ttex)
 
     # water: mirrored backdrop with ripples, tinted, horizontal glints
@@ -570,21 +581,20 @@ def _scene(rng: np.random.Generator, s: int, painterly: bool) -> tuple[np.ndarra
     gtex, gstreak = _noise(rng, (s, s), (4, 6), 3), _noise(rng, (s, s), (12, 64), 1)
     fine = _noise(rng, (s, s), (24, 24), 2)
     desert = not has_water and rng.random() < 0.12
-    grass = _jitter(rng, [(92, 160, 60), (112, 172, 70), (72, 140, 56), (140, 160, 70), (120, 150, 60)][rng.integers(5)])
-    g = np.asarray(grass, np.float32) * (1 + 0.18 * gtex + 0.12 * gstreak + 0.05 * fine)[..., None] * (0.9 + 0.15 * dist[..., None])
+    grass = [(92, 160, 60), (112, 172, 70), (72, 140, 56), (140, 160, 70), (120, 150, 60)][rng.integers(5)]
+    g = np.asarray(_jitter(rng, grass), np.float32) * (1 + 0.18 * gtex + 0.12 * gstreak + 0.05 * fine)[..., None]
+    g = g * (0.9 + 0.15 * dist[..., None])
     g = g + (np.asarray((175, 175, 90), np.float32) - g) * np.clip(gtex * 0.8, 0, 0.4)[..., None]
-    blades = Image.new("L", (s, s), 128)
-    bdraw = ImageDraw.Draw(blades)
-    n_blades = 1500
-    bx, bv, tone = rng.random(n_blades), rng.random(n_blades), rng.random(n_blades)
-    lean = rng.normal(0, 0.25, n_blades)
-    by = np.interp(bx, xs, top) + bv * (1 - np.interp(bx, xs, top))
-    blen = s * (0.004 + 0.045 * np.clip((by - horizon) / (1 - horizon), 0, 1) ** 1.5)
-    bw = max(1, s // 128)
-    for k in range(n_blades):
-        x0, y0 = bx[k] * s, by[k] * s
-        bdraw.line((x0, y0, x0 + lean[k] * blen[k], y0 - blen[k]), fill=60 if tone[k] < 0.55 else 215, width=bw)
-    g = g * (1 + 0.22 * (np.asarray(blades, np.float32) - 128) / 128)[..., None]
+    if not painterly:  # short grass blades, longer nearer the viewer (paintings re-paint the grass anyway)
+        blades = Image.new("L", (s, s), 128)
+        bdraw = ImageDraw.Draw(blades)
+        bx, bv, tone, lean = rng.random(1500), rng.random(1500), rng.random(1500), rng.normal(0, 0.25, 1500)
+        by = np.interp(bx, xs, top) + bv * (1 - np.interp(bx, xs, top))
+        blen = s * (0.004 + 0.045 * np.clip((by - horizon) / (1 - horizon), 0, 1) ** 1.5)
+        bw = max(1, s // 128)
+        for x0, y0, le, ln, tn in zip(bx * s, by * s, lean, blen, tone):
+            bdraw.line((x0, y0, x0 + le * ln, y0 - ln), fill=60 if tn < 0.55 else 215, width=bw)
+        g = g * (1 + 0.22 * (np.asarray(blades, np.float32) - 128) / 128)[..., None]
     haze = (0.35 * (1 - dist) ** 4)[..., None]
     g = g * (1 - haze) + np.asarray(sky_low, np.float32) * haze
     sand_col = np.asarray(_jitter(rng, (222, 200, 144), 10), np.float32)
@@ -613,7 +623,7 @@ def _scene(rng: np.random.Generator, s: int, painterly: bool) -> tuple[np.ndarra
     if rng.random() < (0.45 if painterly else 0.2):  # flowers dotted in the grass
         fl_img = Image.new("L", (s, s), 0)
         fdraw = ImageDraw.Draw(fl_img)
-        flower = np.asarray([(230, 50, 40), (250, 240, 250), (250, 210, 60), (200, 120, 220)][rng.integers(4)], np.float32)
+        flower = [(230, 50, 40), (250, 240, 250), (250, 210, 60), (200, 120, 220)][rng.integers(4)]
         for fx, fy in zip(rng.random(300), rng.uniform(0, 1, 300)):
             fy = float(np.interp(fx, xs, top)) + fy * (1 - float(np.interp(fx, xs, top)))
             r = s * (0.002 + 0.007 * (fy - horizon) / (1 - horizon))
@@ -633,7 +643,7 @@ def _scene(rng: np.random.Generator, s: int, painterly: bool) -> tuple[np.ndarra
                 continue
             depth = (fy - horizon) / (1 - horizon)
             tk = kind if kind != "mixed" else ("round", "conifer", "bush")[rng.integers(3)]
-            _tree_shapes(fdraw, tdraw, rng, s, fx * s, fy * s, s * (0.03 + rng.uniform(0.25, 0.5) * depth), tk)
+            _tree_shapes(fdraw, tdraw, rng, fx * s, fy * s, s * (0.03 + rng.uniform(0.25, 0.5) * depth), tk)
         _paint_trees(img, labels, fg_img, trunk_img, foliage, trunk_col, ttex)
     return img, labels
 
@@ -673,7 +683,7 @@ _STROKE_ANGLE = {SKY: (0, 14), CLOUD: (0, 25), MOUNTAIN: (35, 30), WATER: (0, 5)
 
 
 def _painting(rng: np.random.Generator, size: int) -> np.ndarray:
-    ss = 3 if size <= 128 else 2
+    ss = 2
     s = size * ss
     img, labels = _scene(rng, s, painterly=True)
     # warmer, lighter, pastel palette with violet shadows
@@ -757,7 +767,8 @@ def _draw_creature(pen, rng, ink, col):
         for side in (-1, 1):
             pen.stroke([[side * 0.2, -0.6], [side * 0.4, -1.0]], ink, 0.05)
             pen.ellipse(side * 0.42, -1.02, 0.1, 0.1, _vivid(rng), ink, 0.05)
-    pen.fill(_superellipse(0, 0.12, rng.uniform(0.7, 0.85), rng.uniform(0.7, 0.85), rng.uniform(2.0, 3.2)), col, ink, 0.07)
+    body = _superellipse(0, 0.12, rng.uniform(0.7, 0.85), rng.uniform(0.7, 0.85), rng.uniform(2.0, 3.2))
+    pen.fill(body, col, ink, 0.07)
     pen.ellipse(0, 0.42, 0.42, 0.3, light)
     if rng.random() < 0.4:
         _eyes(pen, 0, -0.15, 0.3, ink, (rng.uniform(-0.3, 0.3), 0))
@@ -801,7 +812,8 @@ def _draw_fruit(pen, rng, ink, col):
     if kind == 3:  # cherries
         red = _jitter(rng, (210, 30, 50), 20)
         for side in (-1, 1):
-            pen.stroke(_bezier((side * 0.4, 0.3), (side * 0.25, -0.4), (0.05, -0.85), 10), _jitter(rng, (90, 60, 30)), 0.07)
+            stem = _bezier((side * 0.4, 0.3), (side * 0.25, -0.4), (0.05, -0.85), 10)
+            pen.stroke(stem, _jitter(rng, (90, 60, 30)), 0.07)
         pen.ellipse(0.3, -0.8, 0.3, 0.13, leaf, ink, 0.06, rot=-20)
         for side in (-1, 1):
             pen.ellipse(side * 0.42, 0.52, 0.38, 0.38, red, ink, 0.07)

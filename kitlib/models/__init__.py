@@ -7,10 +7,16 @@ Example:
 (None, 32, 32, 3)
 """
 
-from kitlib.models.dcgan import DCGAN_VARIANTS, build_dcgan, dcgan_discriminator, dcgan_generator, seed_discriminator, seed_generator
+from kitlib.models.dcgan import (DCGAN_VARIANTS, build_dcgan, dcgan_discriminator, dcgan_generator, seed_discriminator,
+                                 seed_generator)
 from kitlib.models.layers import InstanceNormalization, ReflectionPadding2D
+from kitlib.models.patchgan import PATCHGAN_VARIANTS, patchgan_discriminator, receptive_field, seed_patchgan_discriminator
+from kitlib.models.resnet import RESNET_VARIANTS, resnet_generator
+from kitlib.models.unet import UNET_VARIANTS, seed_unet_generator, unet_generator
 
 __all__ = [
     "DCGAN_VARIANTS", "build_dcgan", "dcgan_discriminator", "dcgan_generator", "seed_discriminator", "seed_generator",
     "InstanceNormalization", "ReflectionPadding2D",
+    "PATCHGAN_VARIANTS", "patchgan_discriminator", "receptive_field", "seed_patchgan_discriminator",
+    "RESNET_VARIANTS", "resnet_generator", "UNET_VARIANTS", "seed_unet_generator", "unet_generator",
 ]

@@ -20,6 +20,8 @@ statistics.
 
 from __future__ import annotations
 
+import numbers
+
 import keras
 
 from kitlib.models.layers import InstanceNormalization, ReflectionPadding2D
@@ -49,11 +51,12 @@ def check_image_shape(input_shape, *, arg: str = "input_shape", multiple: int = 
     shape = tuple(input_shape) if isinstance(input_shape, (tuple, list)) else None
     if shape is None or len(shape) != 3:
         raise ValueError(f"{arg} must be (height, width, channels). Received: {arg}={input_shape!r}")
+    shape = tuple(int(v) if isinstance(v, numbers.Integral) and not isinstance(v, bool) else v for v in shape)
     height, width, channels = shape
-    if not isinstance(channels, int) or channels < 1:
+    if type(channels) is not int or channels < 1:
         raise ValueError(f"{arg} needs a known positive channel count as its last entry. Received: {arg}={shape!r}")
     for size in (height, width):
-        if size is not None and (not isinstance(size, int) or size < 1):
+        if size is not None and (type(size) is not int or size < 1):
             raise ValueError(f"{arg} height and width must be positive ints or None. Received: {arg}={shape!r}")
         if size is not None and size % multiple:
             raise ValueError(

@@ -8,13 +8,13 @@ Example:
 
 from kitlib.train.base import GANTrainer
 from kitlib.train.callbacks import GANHealth, LossHistory, NaNGuard, RunCheckpoint, SampleGrid, TensorBoard, read_history
-from kitlib.train.checkpoint import Checkpointer, read_run_config
+from kitlib.train.checkpoint import Checkpointer, epoch_exports, load_generator, read_run_config
 from kitlib.train.cyclegan import CycleGAN
-from kitlib.train.gan import GAN
+from kitlib.train.gan import GAN, generate, latent_interpolation
 from kitlib.train.pool import ImagePool
 from kitlib.train.schedules import LinearDecay
 
 __all__ = [
-    "GANTrainer", "GAN", "CycleGAN", "ImagePool", "GANHealth", "Checkpointer", "read_run_config", "LinearDecay",
+    "GANTrainer", "GAN", "CycleGAN", "ImagePool", "GANHealth", "Checkpointer", "read_run_config", "epoch_exports", "load_generator", "generate", "latent_interpolation", "LinearDecay",
     "LossHistory", "NaNGuard", "RunCheckpoint", "SampleGrid", "TensorBoard", "read_history",
 ]

@@ -149,3 +149,46 @@ class Checkpointer:
         self.check_meta()
         self.checkpoint.restore(self.latest).assert_existing_objects_matched()
         return int(self.trainer.global_step.numpy())
+
+
+def epoch_exports(run_dir: str | os.PathLike, name: str = "generator") -> dict[int, pathlib.Path]:
+    """``{epoch: path}`` of the per-epoch exports ``RUN_DIR/export/NAME_epoch_0001.keras``, sorted by epoch."""
+    folder = pathlib.Path(run_dir) / EXPORT_DIR
+    found = {}
+    for path in folder.glob(f"{name}_epoch_*.keras"):
+        try:
+            found[int(path.stem.rsplit("_", 1)[1])] = path
+        except ValueError:
+            continue
+    return dict(sorted(found.items()))
+
+
+def load_generator(run_dir: str | os.PathLike, *, epoch: int | None = None, name: str | None = None):
+    """Loads an exported generator of a run directory: the latest, or the one saved at ``epoch``.
+
+    Example:
+    >>> g = load_generator("runs/01_dcgan", epoch=3)     # doctest: +SKIP
+    """
+    import keras
+
+    import kitlib.models.layers  # noqa: F401  (registers kitlib layers for deserialisation)
+
+    run_dir = pathlib.Path(run_dir)
+    generators = read_run_config(run_dir).get("generators", {})
+    if not generators:
+        raise ValueError(f"{run_dir / CONFIG_FILE} lists no generators: was this run trained by kitlib?")
+    name = name or next(iter(generators))
+    if name not in generators:
+        raise ValueError(f"Generator {name!r} is not in {run_dir}; available: {sorted(generators)}")
+    if epoch is None:
+        path = run_dir / generators[name]
+    else:
+        exports = epoch_exports(run_dir, name)
+        if epoch not in exports:
+            raise ValueError(f"No export of {name!r} for epoch {epoch} in {run_dir / EXPORT_DIR}; "
+                             f"saved epochs: {list(exports) or 'none'}")
+        path = exports[epoch]
+    if not path.exists():
+        raise FileNotFoundError(f"{path} is missing: the run has not finished an epoch yet (generators are exported "
+                                "at each epoch end). Train at least one epoch, then retry.")
+    return keras.saving.load_model(path, compile=False)

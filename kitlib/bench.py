@@ -1,0 +1,245 @@
+"""``python -m kitlib bench MODEL``: training throughput of the real train steps, with an optional fp32 baseline.
+
+For each model the benchmark builds the networks and trainer exactly as the notebooks do, feeds a synthetic batch,
+runs warm-up steps, then times N steps of the same ``train_step`` the trainers use (through ``Model.fit``), and
+reports images/s, the precision and XLA setting actually used, and the peak resident memory. ``--baseline`` also
+times a straightforward fp32 implementation in the style of the TensorFlow tutorials (a ``tf.function`` train step,
+``GroupNormalization`` for instance norm, no mixed precision) so the speed-up is measured in one run.
+
+Example:
+    python -m kitlib bench dcgan --baseline
+    python -m kitlib bench cyclegan --image-size 128 --batch-size 1 --steps 10 --json
+"""
+
+from __future__ import annotations
+
+import resource
+import time
+from typing import Callable
+
+import keras
+
+DEFAULTS = {  # image_size, batch_size, steps
+    "dcgan": (64, 64, 20),
+    "cyclegan": (128, 1, 10),
+    "data": (64, 64, 10_000),
+}
+
+
+def _peak_rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+
+
+class _StepTimer(keras.callbacks.Callback):
+    """Records the wall time at the end of every batch."""
+
+    def __init__(self):
+        super().__init__()
+        self.times: list[float] = []
+
+    def on_train_batch_end(self, batch, logs=None):
+        self.times.append(time.perf_counter())
+
+
+def _time_fit(trainer, batch, steps: int, warmup: int) -> float:
+    """Seconds per step of ``trainer.fit`` on a repeated synthetic batch (after ``warmup`` steps)."""
+    import tensorflow as tf
+
+    data = tf.data.Dataset.from_tensors(batch).repeat()
+    timer = _StepTimer()
+    trainer.fit(data, epochs=1, steps_per_epoch=warmup + steps, callbacks=[timer], verbose=0)
+    return (timer.times[-1] - timer.times[warmup - 1]) / steps
+
+
+def _time_function(step: Callable, batch, steps: int, warmup: int) -> float:
+    for _ in range(warmup):
+        step(batch)
+    start = time.perf_counter()
+    for _ in range(steps):
+        out = step(batch)
+    float(out)  # wait for the last step
+    return (time.perf_counter() - start) / steps
+
+
+def _setup(precision: str, xla: str):
+    from kitlib import runtime
+
+    return runtime.setup(seed=0, precision=precision, xla=xla)
+
+
+# ------------------------------------------------------------------------------------------------------------ dcgan
+
+
+def _dcgan(image_size: int, batch_size: int, steps: int, precision: str, xla: str, warmup: int) -> dict:
+    import numpy as np
+
+    from kitlib.models.dcgan import build_dcgan
+    from kitlib.train import GAN
+
+    choice = _setup(precision, xla)
+    g, d = build_dcgan("seed", image_size=image_size)
+    gan = GAN(g, d, loss="bce")
+    gan.compile()
+    batch = np.random.default_rng(0).uniform(-1, 1, (batch_size, image_size, image_size, 3)).astype("float32")
+    seconds = _time_fit(gan, batch, steps, warmup)
+    return {"seconds_per_step": seconds, "precision": choice.precision, "xla": choice.xla}
+
+
+def _dcgan_baseline(image_size: int, batch_size: int, steps: int, warmup: int) -> dict:
+    """TF DCGAN tutorial style: fp32, two tapes in one tf.function, BinaryCrossentropy(from_logits=True)."""
+    import keras
+    import numpy as np
+    import tensorflow as tf
+
+    from kitlib.models.dcgan import build_dcgan
+
+    _setup("float32", "off")
+    g, d = build_dcgan("seed", image_size=image_size)
+    bce = keras.losses.BinaryCrossentropy(from_logits=True)
+    g_opt, d_opt = keras.optimizers.Adam(2e-4, beta_1=0.5), keras.optimizers.Adam(2e-4, beta_1=0.5)
+    latent = int(g.input_shape[-1])
+
+    @tf.function
+    def step(images):
+        noise = tf.random.normal([batch_size, latent])
+        with tf.GradientTape() as g_tape, tf.GradientTape() as d_tape:
+            fake = g(noise, training=True)
+            real_out, fake_out = d(images, training=True), d(fake, training=True)
+            g_loss = bce(tf.ones_like(fake_out), fake_out)
+            d_loss = bce(tf.ones_like(real_out), real_out) + bce(tf.zeros_like(fake_out), fake_out)
+        g_opt.apply_gradients(zip(g_tape.gradient(g_loss, g.trainable_variables), g.trainable_variables))
+        d_opt.apply_gradients(zip(d_tape.gradient(d_loss, d.trainable_variables), d.trainable_variables))
+        return g_loss
+
+    batch = tf.constant(np.random.default_rng(0).uniform(-1, 1, (batch_size, image_size, image_size, 3)), tf.float32)
+    return {"seconds_per_step": _time_function(step, batch, steps, warmup), "precision": "float32", "xla": False}
+
+
+# --------------------------------------------------------------------------------------------------------- cyclegan
+
+
+def _cyclegan_networks(image_size: int, norm_layer: str):
+    import keras
+
+    from kitlib.models.patchgan import patchgan_discriminator
+    from kitlib.models.resnet import resnet_generator
+
+    shape = (image_size, image_size, 3)
+    nets = [resnet_generator(shape, num_blocks=9, name="g_ab"), resnet_generator(shape, num_blocks=9, name="g_ba"),
+            patchgan_discriminator(shape, name="d_a"), patchgan_discriminator(shape, name="d_b")]
+    if norm_layer == "group":  # the tutorial's instance norm: GroupNormalization(groups=-1)
+        from kitlib.models.layers import InstanceNormalization
+
+        def swap(layer):
+            if isinstance(layer, InstanceNormalization):
+                return keras.layers.GroupNormalization(groups=-1, epsilon=layer.epsilon, name=layer.name)
+            return layer.__class__.from_config(layer.get_config())
+
+        nets = [keras.models.clone_model(n, clone_function=swap) for n in nets]
+    return nets
+
+
+def _cyclegan(image_size: int, batch_size: int, steps: int, precision: str, xla: str, warmup: int) -> dict:
+    import numpy as np
+
+    from kitlib.train import CycleGAN
+
+    choice = _setup(precision, xla)
+    gab, gba, da, db = _cyclegan_networks(image_size, "instance")
+    gan = CycleGAN(gab, gba, da, db)
+    gan.compile()
+    rng = np.random.default_rng(0)
+    batch = tuple(rng.uniform(-1, 1, (batch_size, image_size, image_size, 3)).astype("float32") for _ in range(2))
+    seconds = _time_fit(gan, batch, steps, warmup)
+    return {"seconds_per_step": seconds, "precision": choice.precision, "xla": choice.xla}
+
+
+def _cyclegan_baseline(image_size: int, batch_size: int, steps: int, warmup: int) -> dict:
+    """TF CycleGAN tutorial style: fp32, GroupNormalization, one persistent tape, four gradient calls."""
+    import keras
+    import numpy as np
+    import tensorflow as tf
+
+    _setup("float32", "off")
+    gab, gba, da, db = _cyclegan_networks(image_size, "group")
+    mse = keras.losses.MeanSquaredError()
+    opts = [keras.optimizers.Adam(2e-4, beta_1=0.5) for _ in range(4)]
+    lam = 10.0
+
+    def gen_loss(out):
+        return mse(tf.ones_like(out), out)
+
+    def disc_loss(real, fake):
+        return 0.5 * (mse(tf.ones_like(real), real) + mse(tf.zeros_like(fake), fake))
+
+    @tf.function
+    def step(batch):
+        real_a, real_b = batch
+        with tf.GradientTape(persistent=True) as tape:
+            fake_b, fake_a = gab(real_a, training=True), gba(real_b, training=True)
+            cycled_a, cycled_b = gba(fake_b, training=True), gab(fake_a, training=True)
+            same_a, same_b = gba(real_a, training=True), gab(real_b, training=True)
+            cycle = lam * (tf.reduce_mean(tf.abs(real_a - cycled_a)) + tf.reduce_mean(tf.abs(real_b - cycled_b)))
+            g_ab_loss = gen_loss(db(fake_b, training=True)) + cycle + 0.5 * lam * tf.reduce_mean(tf.abs(real_b - same_b))
+            g_ba_loss = gen_loss(da(fake_a, training=True)) + cycle + 0.5 * lam * tf.reduce_mean(tf.abs(real_a - same_a))
+            da_loss = disc_loss(da(real_a, training=True), da(fake_a, training=True))
+            db_loss = disc_loss(db(real_b, training=True), db(fake_b, training=True))
+        for loss, net, opt in zip((g_ab_loss, g_ba_loss, da_loss, db_loss), (gab, gba, da, db), opts):
+            opt.apply_gradients(zip(tape.gradient(loss, net.trainable_variables), net.trainable_variables))
+        return g_ab_loss
+
+    rng = np.random.default_rng(0)
+    batch = tuple(tf.constant(rng.uniform(-1, 1, (batch_size, image_size, image_size, 3)), tf.float32) for _ in range(2))
+    return {"seconds_per_step": _time_function(step, batch, steps, warmup), "precision": "float32", "xla": False}
+
+
+# ------------------------------------------------------------------------------------------------------------- data
+
+
+def _data(image_size: int, batch_size: int, steps: int, precision: str, xla: str, warmup: int) -> dict:
+    from kitlib.data.bench import data_throughput
+
+    result = data_throughput(num_images=steps, image_size=image_size, batch_size=batch_size)
+    return {"images_per_second": result["images_per_second"], "seconds_per_step": batch_size / result["images_per_second"],
+            "precision": "n/a", "xla": False, "scan_seconds": result.get("scan_seconds")}
+
+
+MODELS = {"dcgan": (_dcgan, _dcgan_baseline), "cyclegan": (_cyclegan, _cyclegan_baseline), "data": (_data, None)}
+
+
+def run(model: str, *, image_size: int | None = None, batch_size: int | None = None, steps: int | None = None,
+        precision: str = "auto", xla: str = "auto", baseline: bool = False, warmup: int = 3) -> dict:
+    """Runs one benchmark and returns a JSON-able dict.
+
+    Keys: ``model``, ``images_per_second``, ``seconds_per_step``, ``precision``, ``xla``, ``peak_rss_mb``,
+    ``image_size``, ``batch_size``, ``steps``; with ``baseline``: ``baseline_images_per_second`` and ``speedup``.
+    """
+    if model not in MODELS:
+        raise ValueError(f"model must be one of {sorted(MODELS)}. Received: model={model!r}")
+    size, batch, n = DEFAULTS[model]
+    image_size, batch_size, steps = image_size or size, batch_size or batch, steps or n
+    if steps < 1 or batch_size < 1:
+        raise ValueError(f"steps and batch_size must be >= 1. Received: steps={steps}, batch_size={batch_size}")
+    fast, slow = MODELS[model]
+    result = fast(image_size, batch_size, steps, precision, xla, warmup)
+    out = {"model": model, "image_size": image_size, "batch_size": batch_size, "steps": steps, **result}
+    out.setdefault("images_per_second", batch_size / result["seconds_per_step"])
+    if baseline and slow is not None:
+        base = slow(image_size, batch_size, steps, warmup)
+        out["baseline_seconds_per_step"] = base["seconds_per_step"]
+        out["baseline_images_per_second"] = batch_size / base["seconds_per_step"]
+        out["speedup"] = out["images_per_second"] / out["baseline_images_per_second"]
+    out["peak_rss_mb"] = round(_peak_rss_mb(), 1)
+    return out
+
+
+def format_result(result: dict) -> str:
+    """One human-readable paragraph for a ``run`` result."""
+    lines = [f"{result['model']}: {result['images_per_second']:.2f} images/s "
+             f"({result['seconds_per_step']:.3f} s/step, {result['image_size']} px, batch {result['batch_size']}, "
+             f"{result['steps']} steps) precision={result['precision']} xla={'on' if result['xla'] else 'off'} "
+             f"peak RSS {result['peak_rss_mb']:.0f} MB"]
+    if "speedup" in result:
+        lines.append(f"  fp32 tutorial-style baseline: {result['baseline_images_per_second']:.2f} images/s "
+                     f"({result['baseline_seconds_per_step']:.3f} s/step) -> speed-up x{result['speedup']:.2f}")
+    return "\n".join(lines)
