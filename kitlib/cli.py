@@ -58,7 +58,10 @@ def _cmd_train(args) -> int:
 def _load_generator(run_dir: pathlib.Path, name: str | None):
     from kitlib.train.checkpoint import load_generator, read_run_config
 
-    return read_run_config(run_dir), load_generator(run_dir, name=name)
+    config = read_run_config(run_dir)
+    if config.get("trainer") == "DiffusionModel":
+        import kitlib.train.diffusion  # noqa: F401  (registers the diffusion layers before loading)
+    return config, load_generator(run_dir, name=name)
 
 
 def _cmd_generate(args) -> int:
@@ -77,13 +80,23 @@ def _cmd_generate(args) -> int:
         raise ValueError(f"--n must be >= 1. Received: {args.n}")
     out = pathlib.Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
-    latent_dim = int(generator.input_shape[-1])
     rng = np.random.default_rng(args.seed)
+    if config.get("trainer") == "DiffusionModel":  # DDIM sampling of the exported EMA network
+        from kitlib.train.diffusion import generate, sampling_options
+
+        options = sampling_options(config, steps=args.steps)
+
+        def sample(n):
+            return generate(generator, n, seed=int(rng.integers(2**31)), **options)
+    else:
+        latent_dim = int(generator.input_shape[-1])
+
+        def sample(n):
+            return generator(rng.standard_normal((n, latent_dim)).astype("float32"), training=False)
     written = 0
     for start in range(0, args.n, args.batch_size):
         n = min(args.batch_size, args.n - start)
-        z = rng.standard_normal((n, latent_dim)).astype("float32")
-        images = to_uint8(keras.ops.convert_to_numpy(generator(z, training=False)))
+        images = to_uint8(keras.ops.convert_to_numpy(sample(n)))
         for i, img in enumerate(images):
             Image.fromarray(img).save(out / f"{start + i:06d}.png")
             written += 1
@@ -96,7 +109,6 @@ def _cmd_translate(args) -> int:
     import numpy as np
     from PIL import Image
 
-    from kitlib.data.folders import scan_images
     from kitlib.viz import to_uint8
 
     run_dir = pathlib.Path(args.run_dir)
@@ -104,7 +116,21 @@ def _cmd_translate(args) -> int:
     if config.get("kind") != "translation":
         raise ValueError(f"{run_dir} holds an unconditional model ({config.get('trainer')}): use "
                          f"`python -m kitlib generate {run_dir} --n N --out DIR`.")
-    size = int(generator.input_shape[1])
+    from kitlib.data.folders import scan_images
+
+    if config.get("trainer") == "DiffusionModel":  # DDIM sampling of the exported EMA network
+        from kitlib.train.diffusion import sampling_options, translate
+
+        size = int(config["model"]["image_shape"][0])
+        options = sampling_options(config, steps=args.steps)
+
+        def apply(x):
+            return translate(generator, x, seed=args.seed, **options)
+    else:
+        size = int(generator.input_shape[1])
+
+        def apply(x):
+            return generator(x, training=False)
     report = scan_images(args.input)
     if not report.good:
         raise ValueError(f"No readable images in {args.input}: {report.summary()}")
@@ -115,7 +141,7 @@ def _cmd_translate(args) -> int:
         with Image.open(path) as img:
             original = img.convert("RGB")
         x = np.asarray(original.resize((size, size), Image.BICUBIC), "float32")[None] / 127.5 - 1.0
-        y = to_uint8(keras.ops.convert_to_numpy(generator(x, training=False)))[0]
+        y = to_uint8(keras.ops.convert_to_numpy(apply(x)))[0]
         result = Image.fromarray(y)
         if args.keep_size:
             result = result.resize(original.size, Image.BICUBIC)
@@ -175,6 +201,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--batch-size", type=int, default=64)
     p.add_argument("--generator", default=None, help="which exported generator (default: the first)")
+    p.add_argument("--steps", type=int, default=None, help="diffusion models: DDIM steps (default: the run's)")
     p.set_defaults(func=_cmd_generate)
 
     p = sub.add_parser("translate", help="translate every image of a folder (image-to-image models)")
@@ -183,6 +210,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", required=True)
     p.add_argument("--generator", default=None, help="which exported generator, e.g. generator_ab")
     p.add_argument("--keep-size", action="store_true", help="resize outputs back to each input's size")
+    p.add_argument("--steps", type=int, default=None, help="diffusion models: DDIM steps (default: the run's)")
+    p.add_argument("--seed", type=int, default=0, help="diffusion models: seed of the initial noise")
     p.set_defaults(func=_cmd_translate)
 
     p = sub.add_parser("bench", help="training throughput benchmark")

@@ -51,7 +51,8 @@ def save_grid(images, path: str | os.PathLike, ncols: int = 8, *, scale: int | N
     from PIL import Image
 
     grid = image_grid(images, ncols)
-    scale = scale or max(1, 256 // max(1, min(grid.shape[:2])) if min(grid.shape[:2]) < 256 else 1)
+    tile = to_uint8(images).shape[-3]
+    scale = scale or max(1, 96 // tile)  # small images (32 px) are enlarged so that faces stay visible
     img = Image.fromarray(grid)
     if scale > 1:
         img = img.resize((grid.shape[1] * scale, grid.shape[0] * scale), Image.NEAREST)

@@ -1,0 +1,372 @@
+"""``Pix2Pix``: paired image-to-image translation (conditional GAN + L1) on the shared engine (notebook 05).
+
+Reference: Isola et al. 2017, Image-to-Image Translation with Conditional Adversarial Networks,
+https://arxiv.org/abs/1611.07004 ; https://github.com/junyanz/pytorch-CycleGAN-and-pix2pix ;
+https://www.tensorflow.org/tutorials/generative/pix2pix
+"""
+
+from __future__ import annotations
+
+import keras
+import tensorflow as tf
+
+from kitlib import losses
+from kitlib.train.base import GANTrainer
+from kitlib.train.gan import _ACCURACY_THRESHOLD
+from kitlib.train.schedules import LinearDecay
+
+# The objectives of the paper's loss ablation (Table 1): which terms G minimises and what D sees.
+PIX2PIX_LOSSES = ("l1", "gan", "cgan", "l1+gan", "l1+cgan")
+PIX2PIX_ADVERSARIAL = ("bce", "lsgan", "hinge")
+TEST_MODES = ("paper", "eval")
+
+
+class Pix2Pix(GANTrainer):
+    """Trains a generator ``G(x) -> y`` on aligned pairs ``(x, y)`` with an adversarial loss and λ·L1.
+
+    One train step (as in junyanz's ``pix2pix_model.py``): ``fake = G(x)``; one discriminator step on the real pair
+    ``(x, y)`` and the fake pair ``(x, fake)`` (fake treated as a constant), its loss halved ("we divide the
+    objective by 2 while optimizing D"); then one generator step against the updated D,
+    ``adversarial(D(x, fake)) + l1_weight * mean|y - fake|``.
+
+    ``loss`` selects the paper's ablation (section 4.2, Table 1):
+
+    | loss        | G minimises          | D judges                                   |
+    |-------------|----------------------|--------------------------------------------|
+    | "l1"        | λ·L1                 | no D (a discriminator passed is not trained) |
+    | "gan"       | adversarial          | the output alone, D(y) (unconditional)     |
+    | "cgan"      | adversarial          | the pair, D(x, y) (conditional)            |
+    | "l1+gan"    | adversarial + λ·L1   | D(y)                                       |
+    | "l1+cgan"   | adversarial + λ·L1   | D(x, y) (the paper's method, default)      |
+
+    A conditional D is a two-input model ``D([x, y])`` (``patchgan_discriminator(condition_shape=...)``), an
+    unconditional one takes ``y`` alone; the constructor checks that the D matches the loss.
+
+    Test time (``test_mode``): the paper keeps dropout on at inference and normalises with the statistics of the test
+    batch ("we apply dropout at test time, and we apply batch normalization using the statistics of the test batch,
+    rather than aggregated statistics of the training batch"), i.e. ``G(x, training=True)``; ``"paper"`` does that
+    one image at a time (the paper's test batch size is 1, so an output never depends on the other images of a
+    batch) and leaves the moving statistics untouched. ``"eval"`` is the usual Keras inference,
+    ``G(x, training=False)``: deterministic, moving statistics, no dropout.
+
+    Args:
+        generator: image-to-image ``keras.Model`` (outputs in [-1, 1]), e.g. ``models.unet_generator``.
+        discriminator: PatchGAN returning logits; conditional (two inputs) for ``"cgan"``/``"l1+cgan"``,
+            unconditional (one input) for ``"gan"``/``"l1+gan"``; None (or any, untouched) for ``"l1"``.
+        loss: one of ``PIX2PIX_LOSSES``.
+        adversarial: adversarial loss name, ``"bce"`` (the paper's vanilla GAN), ``"lsgan"`` or ``"hinge"``.
+        l1_weight: λ (100 in the paper).
+        d_loss_weight: factor on the discriminator loss (0.5 in the paper).
+        test_mode: ``"paper"`` or ``"eval"``, the default of ``translate`` and ``sample_images``.
+        seed: seed of the trainer's random generator.
+
+    Example:
+    >>> from kitlib.models.unet import unet_generator                 # doctest: +SKIP
+    >>> from kitlib.models.patchgan import patchgan_discriminator     # doctest: +SKIP
+    >>> g = unet_generator((64, 64, 3), num_downs=6, filters=16)      # doctest: +SKIP
+    >>> d = patchgan_discriminator((64, 64, 3), condition_shape=(64, 64, 3), norm="batch")  # doctest: +SKIP
+    >>> p2p = Pix2Pix(g, d); p2p.compile()                             # doctest: +SKIP
+    >>> p2p.fit(pairs, epochs=10, run_dir="runs/pix2pix")              # doctest: +SKIP
+    """
+
+    kind = "translation"
+
+    def __init__(self, generator: keras.Model, discriminator: keras.Model | None = None, *, loss: str = "l1+cgan",
+                 adversarial: str = "bce", l1_weight: float = 100.0, d_loss_weight: float = 0.5,
+                 test_mode: str = "paper", seed: int = 0, name: str = "pix2pix"):
+        if loss not in PIX2PIX_LOSSES:
+            raise ValueError(f"loss must be one of {PIX2PIX_LOSSES}. Received: loss={loss!r}")
+        if adversarial not in PIX2PIX_ADVERSARIAL:
+            raise ValueError(f"adversarial must be one of {PIX2PIX_ADVERSARIAL}. Received: adversarial={adversarial!r}")
+        if l1_weight < 0 or d_loss_weight <= 0:
+            raise ValueError(f"l1_weight must be >= 0 and d_loss_weight > 0. Received: {l1_weight=}, {d_loss_weight=}")
+        if "l1" in loss and l1_weight == 0:
+            raise ValueError(f"loss={loss!r} uses the L1 term, so l1_weight must be > 0. Received: l1_weight=0; "
+                             "use loss='gan' or 'cgan' for the adversarial loss alone.")
+        _check_test_mode(test_mode)
+        uses_d = loss != "l1"
+        if uses_d:
+            if discriminator is None:
+                raise ValueError(f"loss={loss!r} needs a discriminator. Received: discriminator=None; build one with "
+                                 "models.patchgan_discriminator (condition_shape=... for a conditional D).")
+            inputs = len(discriminator.inputs)
+            if loss.endswith("cgan") and inputs != 2:
+                raise ValueError(f"loss={loss!r} needs a conditional discriminator D([x, y]). Received: a discriminator "
+                                 f"with {inputs} input(s); build it with patchgan_discriminator(shape, "
+                                 "condition_shape=shape), or use loss='gan'/'l1+gan' for an unconditional D.")
+            if not loss.endswith("cgan") and inputs != 1:
+                raise ValueError(f"loss={loss!r} needs an unconditional discriminator D(y). Received: a discriminator "
+                                 f"with {inputs} inputs; build it without condition_shape, or use loss='cgan'/'l1+cgan'.")
+        names = ("g_loss", "g_l1") + (("g_adv", "d_loss", "d_acc_real", "d_acc_fake") if uses_d else ())
+        super().__init__(loss_names=names, seed=seed, name=name)
+        self.generator = generator
+        self.discriminator = discriminator
+        self.loss = loss
+        self.adversarial = adversarial
+        self.l1_weight = float(l1_weight)
+        self.d_loss_weight = float(d_loss_weight)
+        self.test_mode = test_mode
+        self.uses_discriminator = uses_d
+        self.conditional = loss.endswith("cgan")
+        self.sample_inputs = self.sample_targets = None
+
+    def networks(self):
+        nets = {"generator": self.generator}
+        if self.uses_discriminator:
+            nets["discriminator"] = self.discriminator
+        return nets
+
+    def run_config(self):
+        return {"loss": self.loss, "adversarial": self.adversarial, "l1_weight": self.l1_weight,
+                "d_loss_weight": self.d_loss_weight, "image_shape": list(self.generator.input_shape[1:]),
+                **{k: v.name for k, v in self.networks().items()}}
+
+    def compile(self, *, learning_rate: float = 2e-4, beta_1: float = 0.5, constant_steps: int | None = None,
+                decay_steps: int = 0, g_optimizer=None, d_optimizer=None, **kwargs):
+        """One Adam per network (lr 2e-4, β1 0.5), optionally constant then linearly decayed to 0 (junyanz).
+
+        Args:
+            learning_rate, beta_1: Adam settings.
+            constant_steps, decay_steps: optimizer steps at constant LR, then of linear decay to 0 (``decay_steps``
+                0 keeps the LR constant, as in the paper).
+            g_optimizer, d_optimizer: optional optimizers replacing the defaults.
+            **kwargs: passed to ``keras.Model.compile`` (e.g. ``run_eagerly``, ``jit_compile``).
+        """
+        def make():
+            lr = LinearDecay(learning_rate, constant_steps or 0, decay_steps) if decay_steps else learning_rate
+            return keras.optimizers.Adam(lr, beta_1=beta_1)
+
+        chosen = {"generator": g_optimizer or make()}
+        if self.uses_discriminator:
+            chosen["discriminator"] = d_optimizer or make()
+        self._compile_optimizers(chosen, **kwargs)
+
+    # ---------------------------------------------------------------------------------------------------------
+    def _judge(self, condition, image):
+        pair = [condition, image] if self.conditional else image
+        return self.discriminator(pair, training=True)
+
+    def train_step(self, data):
+        inputs, targets = data
+        inputs, targets = tf.cast(inputs, "float32"), tf.cast(targets, "float32")
+        with tf.GradientTape() as g_tape:
+            fake = self.generator(inputs, training=True)
+            values = {}
+            if self.uses_discriminator:
+                with g_tape.stop_recording():
+                    values.update(self._d_step(inputs, targets, tf.stop_gradient(fake)))
+                g_adv = losses.generator_loss(self.adversarial, self._judge(inputs, fake))
+                values["g_adv"] = g_adv
+            g_l1 = losses.l1_loss(targets, fake)
+            if self.loss in ("gan", "cgan"):
+                g_loss = g_adv
+            elif self.loss == "l1":
+                g_loss = self.l1_weight * g_l1
+            else:
+                g_loss = g_adv + self.l1_weight * g_l1
+            scaled = self.scale_loss("generator", g_loss)
+        self.minimize("generator", g_tape, scaled)
+        values.update({"g_loss": g_loss, "g_l1": g_l1})
+        return self.update_trackers(values)
+
+    def _d_step(self, inputs, targets, fake):
+        with tf.GradientTape() as tape:
+            real_logits = self._judge(inputs, targets)
+            fake_logits = self._judge(inputs, fake)
+            d_loss = self.d_loss_weight * losses.discriminator_loss(self.adversarial, real_logits, fake_logits)
+            scaled = self.scale_loss("discriminator", d_loss)
+        self.minimize("discriminator", tape, scaled)
+        threshold = _ACCURACY_THRESHOLD[self.adversarial]
+        acc_real = tf.reduce_mean(tf.cast(tf.cast(real_logits, "float32") > threshold, "float32"))
+        acc_fake = tf.reduce_mean(tf.cast(tf.cast(fake_logits, "float32") <= threshold, "float32"))
+        return {"d_loss": d_loss, "d_acc_real": acc_real, "d_acc_fake": acc_fake}
+
+    # ---------------------------------------------------------------------------------------------------------
+    def translate(self, images, test_mode: str | None = None):
+        """Translates a batch (floats in [-1, 1]); returns float32 images in [-1, 1].
+
+        Args:
+            images: ``(batch, H, W, C)`` inputs.
+            test_mode: ``"paper"`` (dropout on, batch statistics of each image on its own; moving statistics are
+                left as they were) or ``"eval"`` (``training=False``); default: the trainer's ``test_mode``.
+        """
+        return translate(self.generator, images, test_mode=test_mode or self.test_mode)
+
+    def set_sample_inputs(self, inputs, targets) -> None:
+        """Fixes the pairs shown by ``sample_images`` (and the SampleGrid callback) every epoch."""
+        self.sample_inputs = keras.ops.convert_to_tensor(inputs, "float32")
+        self.sample_targets = keras.ops.convert_to_tensor(targets, "float32")
+
+    def sample_images(self):
+        """Rows of [input, output, target] for the fixed sample pairs (``set_sample_inputs``); use ``ncols=3``."""
+        if self.sample_inputs is None:
+            raise ValueError("Call set_sample_inputs(inputs, targets) before using SampleGrid with Pix2Pix.")
+        fake = self.translate(self.sample_inputs)
+        rows = [tf.stack([self.sample_inputs[i], fake[i], self.sample_targets[i]]) for i in range(len(fake))]
+        return tf.concat(rows, axis=0)
+
+
+def _check_test_mode(test_mode: str) -> None:
+    if test_mode not in TEST_MODES:
+        raise ValueError(f"test_mode must be one of {TEST_MODES}. Received: test_mode={test_mode!r}")
+
+
+def translate(generator: keras.Model, images, *, test_mode: str = "paper", batch_size: int = 32):
+    """Runs a pix2pix generator at test time, the paper's way or the usual Keras way.
+
+    ``"paper"``: ``generator(x, training=True)`` one image at a time (dropout on, batch-norm statistics of that
+    image, the paper's test batch of 1); the batch-norm moving statistics are restored afterwards, so the call has
+    no lasting effect on the weights (the dropout random-generator state does advance: two calls differ).
+    ``"eval"``: ``generator(x, training=False)`` in batches of ``batch_size``: deterministic.
+
+    Args:
+        generator: image-to-image ``keras.Model``.
+        images: ``(batch, H, W, C)`` floats in [-1, 1] (or a ``(H, W, C)`` single image).
+        test_mode: ``"paper"`` or ``"eval"``.
+        batch_size: batch size of eval mode.
+
+    Returns:
+        float32 numpy images in [-1, 1], same batch size as ``images``.
+
+    Example:
+    >>> import numpy as np
+    >>> from kitlib.models.unet import unet_generator
+    >>> g = unet_generator((32, 32, 3), num_downs=5, filters=4)
+    >>> translate(g, np.zeros((2, 32, 32, 3), "float32"), test_mode="eval").shape
+    (2, 32, 32, 3)
+    """
+    import numpy as np
+
+    _check_test_mode(test_mode)
+    x = np.asarray(images, "float32")
+    single = x.ndim == 3
+    x = x[None] if single else x
+    if x.ndim != 4:
+        raise ValueError(f"images must be (batch, H, W, C) or (H, W, C). Received shape {x.shape}")
+    if test_mode == "eval":
+        out = np.concatenate([keras.ops.convert_to_numpy(generator(x[i: i + batch_size], training=False))
+                              for i in range(0, len(x), batch_size)])
+    else:
+        stats = [v for v in generator.non_trainable_weights]
+        saved = [keras.ops.convert_to_numpy(v) for v in stats]
+        out = np.concatenate([keras.ops.convert_to_numpy(generator(x[i: i + 1], training=True))
+                              for i in range(len(x))])
+        for v, value in zip(stats, saved):
+            v.assign(value)
+    return out[0] if single else out
+
+
+def build_pix2pix(
+    image_shape: tuple = (256, 256, 3),
+    *,
+    loss: str = "l1+cgan",
+    patch: str = "patchgan_70",
+    num_downs: int | None = None,
+    filters: int = 64,
+    d_filters: int | None = None,
+    skip: bool = True,
+    dropout: float = 0.5,
+    norm: str = "batch",
+    **trainer_kwargs,
+) -> Pix2Pix:
+    """Builds the paper's generator and discriminator and wraps them in a ``Pix2Pix`` trainer (not compiled).
+
+    Generator: ``unet_generator`` (U-Net256 with the defaults at 256 px: C64-C128-C256-C512x5, dropout 0.5 on the
+    first three decoder blocks, batch norm), or its encoder-decoder ablation with ``skip=False``. Discriminator:
+    a PatchGAN named in ``PATCHGAN_VARIANTS`` (``"pixelgan"`` 1x1, ``"patchgan_16"``, ``"patchgan_70"``,
+    ``"patchgan_286"``), conditional for the ``"cgan"`` losses, none for ``"l1"``.
+
+    Args:
+        image_shape: ``(H, W, C)`` of inputs and targets.
+        loss: one of ``PIX2PIX_LOSSES``.
+        patch: PatchGAN variant name (receptive field).
+        num_downs: U-Net depth; default ``log2(min(H, W))`` (a 1x1 bottleneck: 8 at 256 px, 5 at 32 px).
+        filters: generator filters of the first block (64 in the paper).
+        d_filters: discriminator filters of the first conv (default: ``filters``).
+        skip: U-Net skips (False: the encoder-decoder ablation).
+        dropout: generator dropout rate (the paper's noise z).
+        norm: ``"batch"`` (paper), ``"instance"`` or ``"none"``, for both networks.
+        **trainer_kwargs: passed to ``Pix2Pix`` (``adversarial``, ``l1_weight``, ``test_mode``, ``seed``, ...).
+
+    Returns:
+        A ``Pix2Pix`` trainer; call ``.compile()`` then ``.fit(...)``.
+
+    Example:
+    >>> p2p = build_pix2pix((32, 32, 3), filters=8, patch="patchgan_16")
+    >>> p2p.generator.output_shape, p2p.discriminator.output_shape
+    ((None, 32, 32, 3), (None, 14, 14, 1))
+    """
+    import math
+
+    from kitlib.models.patchgan import PATCHGAN_VARIANTS, patchgan_discriminator
+    from kitlib.models.unet import unet_generator
+
+    if patch not in PATCHGAN_VARIANTS:
+        raise ValueError(f"patch must be one of {sorted(PATCHGAN_VARIANTS)}. Received: patch={patch!r}")
+    if loss not in PIX2PIX_LOSSES:
+        raise ValueError(f"loss must be one of {PIX2PIX_LOSSES}. Received: loss={loss!r}")
+    image_shape = tuple(image_shape)
+    if num_downs is None:
+        if None in image_shape[:2]:
+            raise ValueError(f"Pass num_downs for images of unknown size. Received: image_shape={image_shape!r}")
+        num_downs = int(math.log2(min(image_shape[:2])))
+    generator = unet_generator(image_shape, num_downs=num_downs, filters=filters, norm=norm, dropout=dropout,
+                               skip=skip, name="unet_generator" if skip else "encoder_decoder_generator")
+    discriminator = None
+    if loss != "l1":
+        conditional = loss.endswith("cgan")
+        discriminator = patchgan_discriminator(
+            image_shape, n_layers=PATCHGAN_VARIANTS[patch], filters=d_filters or filters, norm=norm,
+            condition_shape=image_shape if conditional else None, name=f"{patch}_discriminator")
+    return Pix2Pix(generator, discriminator, loss=loss, **trainer_kwargs)
+
+
+def run_ablation(variants: dict[str, dict], batches, test_inputs, test_targets, *, base: dict | None = None,
+                 epochs: int = 1, mask=None, run_root=None, test_mode: str = "paper", compile_kwargs: dict | None = None,
+                 verbose=0) -> tuple[dict[str, dict[str, float]], dict[str, object]]:
+    """Trains one small pix2pix per variant on the same batches and scores each on the same held-out pairs.
+
+    The paper's ablations (section 4.2-4.4) in a loop: each variant is ``build_pix2pix(**base, **variant)`` trained
+    for ``epochs`` epochs of ``batches`` (each run in ``run_root/NAME`` when given, so re-running resumes or skips
+    finished runs), then ``translate`` of the test inputs in ``test_mode`` and ``eval.paired.paired_metrics``
+    (whole image, and inside ``mask`` when given).
+
+    Args:
+        variants: ``{name: build_pix2pix keyword overrides}``, e.g. ``{"L1": {"loss": "l1"}, "cGAN": {"loss":
+            "cgan"}}`` or ``{"1x1": {"patch": "pixelgan"}, "16x16": {"patch": "patchgan_16"}}``.
+        batches: training ``tf.data.Dataset`` of ``(inputs, targets)`` batches (``data.prepare`` output).
+        test_inputs, test_targets: held-out pairs, floats in [-1, 1] or uint8.
+        base: keyword arguments shared by every variant (``image_shape``, ``filters``, ``seed``, ...).
+        epochs: epochs per variant.
+        mask: optional hole mask for the hole metrics.
+        run_root: optional folder of the run directories.
+        test_mode: ``"paper"`` or ``"eval"``.
+        compile_kwargs: passed to each ``Pix2Pix.compile``.
+        verbose: passed to ``fit``.
+
+    Returns:
+        ``(metrics, outputs)``: ``{name: paired_metrics dict}`` and ``{name: translated test inputs}``.
+
+    Example:
+    >>> table, images = run_ablation({"L1": {"loss": "l1"}, "L1+cGAN": {}}, batches, x, y,
+    ...                              base={"image_shape": (32, 32, 3), "filters": 8})   # doctest: +SKIP
+    """
+    import pathlib
+
+    import numpy as np
+
+    from kitlib.eval.paired import paired_metrics
+
+    if not variants:
+        raise ValueError("variants must name at least one configuration, e.g. {'L1': {'loss': 'l1'}}.")
+    inputs = np.asarray(test_inputs)
+    inputs = inputs.astype("float32") / 127.5 - 1.0 if inputs.dtype == np.uint8 else inputs.astype("float32")
+    metrics, outputs = {}, {}
+    for name, overrides in variants.items():
+        p2p = build_pix2pix(**{**(base or {}), **overrides})
+        p2p.compile(**(compile_kwargs or {}))
+        run_dir = None if run_root is None else pathlib.Path(run_root) / name.replace("/", "_").replace(" ", "_")
+        p2p.fit(batches, epochs=epochs, run_dir=run_dir, verbose=verbose)
+        outputs[name] = p2p.translate(inputs, test_mode=test_mode)
+        metrics[name] = paired_metrics(outputs[name], test_targets, mask=mask)
+    return metrics, outputs

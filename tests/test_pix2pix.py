@@ -1,0 +1,180 @@
+"""Pix2Pix trainer: every weight trains per loss mode, conditional vs unconditional D, test modes, exact resume."""
+
+import json
+
+import keras
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from kitlib import runtime
+from kitlib.models.patchgan import patchgan_discriminator
+from kitlib.models.unet import unet_generator
+from kitlib.train.pix2pix import PIX2PIX_LOSSES, Pix2Pix, translate
+
+SIZE = 32
+SHAPE = (SIZE, SIZE, 3)
+
+
+@pytest.fixture(autouse=True)
+def _float32():
+    runtime.setup(seed=0, precision="float32")
+    yield
+    keras.mixed_precision.set_global_policy("float32")
+
+
+def _pairs(n=4, batch=2, seed=0):
+    rng = np.random.default_rng(seed)
+    x = rng.uniform(-1, 1, (n, *SHAPE)).astype("float32")
+    y = np.tanh(x[..., ::-1] * 1.5).astype("float32")  # a deterministic, learnable mapping
+    return tf.data.Dataset.from_tensor_slices((x, y)).batch(batch, drop_remainder=True)
+
+
+def _models(loss, *, n_layers=1, dropout=0.5):
+    g = unet_generator(SHAPE, num_downs=5, filters=8, dropout=dropout)
+    conditional = loss.endswith("cgan")
+    d = patchgan_discriminator(SHAPE, n_layers=n_layers, filters=8, norm="batch",
+                               condition_shape=SHAPE if conditional else None)
+    return g, d
+
+
+def _snapshot(model):
+    return {v.path: np.asarray(v).copy() for v in model.trainable_weights}
+
+
+@pytest.mark.parametrize("loss", PIX2PIX_LOSSES)
+def test_one_step_changes_every_weight(loss):
+    g, d = _models(loss)
+    p2p = Pix2Pix(g, d, loss=loss)
+    p2p.compile(run_eagerly=True)
+    g_before, d_before = _snapshot(g), _snapshot(d)
+    logs = p2p.fit(_pairs().take(1), epochs=1, verbose=0).history
+    assert all(np.isfinite(v[-1]) for v in logs.values()), logs
+    g_after, d_after = _snapshot(g), _snapshot(d)
+    unchanged_g = [p for p in g_before if np.array_equal(g_before[p], g_after[p])]
+    assert not unchanged_g, f"generator weights that did not train: {unchanged_g}"
+    if loss == "l1":
+        assert set(logs) == {"g_loss", "g_l1"}
+        assert all(np.array_equal(d_before[p], d_after[p]) for p in d_before), "D must be untouched with loss='l1'"
+        assert set(p2p.networks()) == {"generator"}
+        assert logs["g_loss"][0] == pytest.approx(100 * logs["g_l1"][0], rel=1e-5)
+    else:
+        unchanged_d = [p for p in d_before if np.array_equal(d_before[p], d_after[p])]
+        assert not unchanged_d, f"discriminator weights that did not train: {unchanged_d}"
+        assert set(logs) == {"g_loss", "g_l1", "g_adv", "d_loss", "d_acc_real", "d_acc_fake"}
+        expected = logs["g_adv"][0] + (100 * logs["g_l1"][0] if "l1" in loss else 0.0)
+        assert logs["g_loss"][0] == pytest.approx(expected, rel=1e-5)
+        assert 0.0 <= logs["d_acc_real"][0] <= 1.0
+
+
+def test_conditional_and_unconditional_discriminator_inputs():
+    cond = patchgan_discriminator(SHAPE, n_layers=1, filters=8, condition_shape=SHAPE)
+    uncond = patchgan_discriminator(SHAPE, n_layers=1, filters=8)
+    assert len(cond.inputs) == 2 and len(uncond.inputs) == 1
+    # the conditional D sees input and output concatenated on channels: 6 channels into its first conv
+    assert cond.get_layer("conv1").kernel.shape == (4, 4, 6, 8)
+    assert uncond.get_layer("conv1").kernel.shape == (4, 4, 3, 8)
+    g = unet_generator(SHAPE, num_downs=5, filters=8)
+    assert Pix2Pix(g, cond, loss="l1+cgan").conditional
+    assert not Pix2Pix(g, uncond, loss="l1+gan").conditional
+    with pytest.raises(ValueError, match="needs a conditional discriminator"):
+        Pix2Pix(g, uncond, loss="cgan")
+    with pytest.raises(ValueError, match="needs an unconditional discriminator"):
+        Pix2Pix(g, cond, loss="gan")
+    with pytest.raises(ValueError, match="needs a discriminator"):
+        Pix2Pix(g, None, loss="l1+cgan")
+    with pytest.raises(ValueError, match="loss must be one of"):
+        Pix2Pix(g, cond, loss="l2")
+    with pytest.raises(ValueError, match="test_mode must be one of"):
+        Pix2Pix(g, cond, test_mode="train")
+    Pix2Pix(g, None, loss="l1")  # L1 alone needs no discriminator
+
+
+def test_conditional_discriminator_judges_the_pair():
+    """Changing only the input x changes the conditional D's logits; the unconditional one ignores x."""
+    g, d = _models("l1+cgan")
+    p2p = Pix2Pix(g, d)
+    x, y = next(iter(_pairs()))
+    a = p2p._judge(x, y)
+    b = p2p._judge(-x, y)
+    assert not np.allclose(a, b)
+    g2, d2 = _models("l1+gan")
+    p2p2 = Pix2Pix(g2, d2, loss="l1+gan")
+    np.testing.assert_allclose(p2p2._judge(x, y), p2p2._judge(-x, y), rtol=1e-6)
+
+
+def test_paper_vs_eval_test_mode():
+    g = unet_generator(SHAPE, num_downs=5, filters=8, dropout=0.5)
+    x = next(iter(_pairs(n=2)))[0].numpy()
+    stats_before = [np.asarray(v).copy() for v in g.non_trainable_weights]
+    e1, e2 = translate(g, x, test_mode="eval"), translate(g, x, test_mode="eval")
+    np.testing.assert_array_equal(e1, e2)                     # eval: deterministic
+    p1, p2 = translate(g, x, test_mode="paper"), translate(g, x, test_mode="paper")
+    assert not np.allclose(p1, p2)                            # paper: dropout noise at test time
+    assert p1.shape == x.shape and np.abs(p1).max() <= 1.0
+    for a, b in zip(stats_before, g.non_trainable_weights):   # moving statistics untouched by paper mode
+        np.testing.assert_array_equal(a, np.asarray(b))
+    # paper mode normalises each image on its own (test batch of 1): a single image gives the output it gets in a batch
+    g_nodrop = unet_generator(SHAPE, num_downs=5, filters=8, dropout=0.0)
+    both = translate(g_nodrop, x, test_mode="paper")
+    np.testing.assert_allclose(translate(g_nodrop, x[1], test_mode="paper"), both[1], atol=1e-5)
+    # without dropout, paper mode is deterministic and still differs from eval (batch vs moving statistics)
+    np.testing.assert_allclose(translate(g_nodrop, x, test_mode="paper"), both, atol=1e-6)
+    assert not np.allclose(both, translate(g_nodrop, x, test_mode="eval"), atol=1e-3)
+    p2p = Pix2Pix(g, None, loss="l1", test_mode="eval")
+    np.testing.assert_array_equal(p2p.translate(x), e1)
+
+
+def test_sample_images_rows():
+    g, d = _models("l1+cgan")
+    p2p = Pix2Pix(g, d)
+    x, y = next(iter(_pairs()))
+    with pytest.raises(ValueError, match="set_sample_inputs"):
+        p2p.sample_images()
+    p2p.set_sample_inputs(x, y)
+    grid = np.asarray(p2p.sample_images())
+    assert grid.shape == (6, *SHAPE)
+    np.testing.assert_array_equal(grid[0], x[0])
+    np.testing.assert_array_equal(grid[2], y[0])
+
+
+def _weights(p2p):
+    nets = p2p.networks()
+    out = {f"{k}/{v.path}": np.asarray(v) for k, net in nets.items() for v in net.weights}
+    out.update({f"opt_{k}/{i}": np.asarray(v) for k, o in p2p.optimizers().items() for i, v in enumerate(o.variables)})
+    return out
+
+
+def test_resume_continues_exactly(tmp_path):
+    def make():
+        keras.utils.set_random_seed(0)  # the same initial weights and dropout seeds for both runs
+        g, d = _models("l1+cgan", n_layers=1)
+        p2p = Pix2Pix(g, d)
+        p2p.compile()
+        return p2p
+
+    straight = make()
+    straight.fit(_pairs(n=6, batch=1), epochs=2, run_dir=tmp_path / "straight", verbose=0)
+
+    class StopAt(keras.callbacks.Callback):  # an interruption in the middle of epoch 1
+        def on_train_batch_end(self, batch, logs=None):
+            self.model.stop_training = int(self.model.global_step.numpy()) >= 4
+
+    first = make()
+    first.fit(_pairs(n=6, batch=1), epochs=2, run_dir=tmp_path / "split", checkpoint_every=2, callbacks=[StopAt()],
+              verbose=0)
+    assert int(first.global_step.numpy()) == 4
+    keras.utils.set_random_seed(1)  # another init: the checkpoint must bring everything back
+    g, d = _models("l1+cgan", n_layers=1)
+    resumed = Pix2Pix(g, d)
+    resumed.compile()
+    resumed.fit(_pairs(n=6, batch=1), epochs=2, run_dir=tmp_path / "split", verbose=0)
+    assert int(resumed.global_step.numpy()) == 12
+    a, b = _weights(straight), _weights(resumed)
+    assert sorted(a) == sorted(b)
+    for key in a:
+        np.testing.assert_array_equal(a[key], b[key], err_msg=key)
+    config = json.loads((tmp_path / "split" / "config.json").read_text())
+    assert config["kind"] == "translation" and config["trainer"] == "Pix2Pix"
+    assert config["model"]["loss"] == "l1+cgan" and config["model"]["l1_weight"] == 100.0
+    assert (tmp_path / "split" / "export" / "generator.keras").exists()
