@@ -35,6 +35,7 @@ unit: $(STAMP)
 
 notebooks: $(STAMP)
 	$(VENV)/bin/nbstripout --verify --keep-count notebooks/*.ipynb
+	rm -rf notebooks/runs/quick
 	KITLIB_QUICK=1 $(PY) -m pytest -q --nbval-lax --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg \
 		-p no:cacheprovider notebooks
 

@@ -17,6 +17,7 @@ import html
 import json
 import os
 import pathlib
+import shutil
 import time
 
 
@@ -87,6 +88,9 @@ def run_demo(*, profile: str = "demo", out: str | os.PathLike = "runs/demo", not
         paths = [p for p in paths if any(p.name.startswith(o) or p.stem == o for o in only)]
     if not paths:
         raise FileNotFoundError(f"No numbered notebooks (NN_*.ipynb) found in {pathlib.Path(notebooks).resolve()}.")
+    workdir = out / "work"  # notebooks run here: their relative run directories land in OUT/work/runs/
+    shutil.rmtree(workdir, ignore_errors=True)  # a demo is a fresh run, never a resume of an older code version
+    workdir.mkdir()
     os.environ["KITLIB_PROFILE"] = profile
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     os.environ.setdefault("MPLBACKEND", "module://matplotlib_inline.backend_inline")
@@ -96,7 +100,7 @@ def run_demo(*, profile: str = "demo", out: str | os.PathLike = "runs/demo", not
         start = time.time()
         print(f"[demo] running {path.name} (profile {profile}) ...", flush=True)
         try:
-            papermill.execute_notebook(str(path), str(target), cwd=str(path.parent.resolve()), kernel_name="python3",
+            papermill.execute_notebook(str(path), str(target), cwd=str(workdir), kernel_name="python3",
                                        progress_bar=False, execution_timeout=timeout,
                                        parameters={}, log_output=False)
             status = "ok"

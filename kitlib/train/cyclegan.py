@@ -1,11 +1,24 @@
 """``CycleGAN``: unpaired image-to-image translation on the shared engine (used by notebooks 02 and 03).
 
+- ``CycleGAN``: the trainer (two generators, two discriminators, four optimizers, image pools, exact resume);
+- ``build_cyclegan``: networks by variant name (``"resnet_9blocks"``, ``"unet_256"``, ``"seed_unet"``,
+  ``"patchgan_70"``, ``"seed_patchgan"``, ...) and the trainer in one call;
+- ``unpaired``: zips two ``kitlib.data.prepare`` streams; an epoch is a pass over the larger domain (junyanz);
+- ``CycleGANMonitor``: per-epoch measurements on a fixed held-out batch (cycle loss both ways, discriminator
+  losses, optional pixel-grid score) added to the epoch logs, so they land in the History and ``history.csv``.
+
 Reference: Zhu et al. 2017, https://arxiv.org/abs/1703.10593 ; https://github.com/junyanz/pytorch-CycleGAN-and-pix2pix
+
+Example:
+>>> gan = build_cyclegan("resnet_6blocks", "patchgan_70", image_size=32, filters=8)
+>>> sorted(gan.networks())
+['discriminator_a', 'discriminator_b', 'generator_ab', 'generator_ba']
 """
 
 from __future__ import annotations
 
 import keras
+import numpy as np
 import tensorflow as tf
 
 from kitlib import losses
@@ -14,6 +27,8 @@ from kitlib.train.pool import ImagePool
 from kitlib.train.schedules import LinearDecay
 
 CYCLEGAN_LOSSES = ("lsgan", "bce", "hinge")
+CYCLEGAN_GENERATORS = ("resnet_9blocks", "resnet_6blocks", "unet_256", "unet_128", "seed_unet")
+CYCLEGAN_DISCRIMINATORS = ("patchgan_70", "seed_patchgan", "patchgan_16", "patchgan_286", "pixelgan")
 
 
 class CycleGAN(GANTrainer):
@@ -32,6 +47,8 @@ class CycleGAN(GANTrainer):
         pool_size: image history per domain (50; 0 disables).
         d_loss_weight: factor on each discriminator loss (0.5 in junyanz).
         seed: seed of the pool's random choices.
+        architecture: JSON-able description of how the networks were built (``build_cyclegan`` sets it); stored in
+            the run directory's config and checked when resuming.
 
     Example:
     >>> from kitlib.models.resnet import resnet_generator      # doctest: +SKIP
@@ -46,7 +63,7 @@ class CycleGAN(GANTrainer):
     def __init__(self, generator_ab: keras.Model, generator_ba: keras.Model, discriminator_a: keras.Model,
                  discriminator_b: keras.Model, *, loss: str = "lsgan", cycle_weight: float = 10.0,
                  identity_weight: float = 0.5, pool_size: int = 50, d_loss_weight: float = 0.5, seed: int = 0,
-                 name: str = "cyclegan"):
+                 architecture: dict | None = None, name: str = "cyclegan"):
         if loss not in CYCLEGAN_LOSSES:
             raise ValueError(f"loss must be one of {CYCLEGAN_LOSSES}. Received: loss={loss!r}")
         if cycle_weight < 0 or identity_weight < 0:
@@ -60,11 +77,13 @@ class CycleGAN(GANTrainer):
         self.identity_weight = float(identity_weight)
         self.d_loss_weight = float(d_loss_weight)
         self.pool_size = int(pool_size)
+        self.architecture = dict(architecture or {})
         shape_a = tuple(generator_ba.output_shape[1:])
         shape_b = tuple(generator_ab.output_shape[1:])
         self.pool_a = ImagePool(pool_size, shape_a, name="pool_a")
         self.pool_b = ImagePool(pool_size, shape_b, name="pool_b")
         self.sample_a = self.sample_b = None
+        self.sample_cycle = False
 
     def networks(self):
         return {"generator_ab": self.generator_ab, "generator_ba": self.generator_ba,
@@ -76,7 +95,7 @@ class CycleGAN(GANTrainer):
     def run_config(self):
         return {"loss": self.loss, "cycle_weight": self.cycle_weight, "identity_weight": self.identity_weight,
                 "pool_size": self.pool_size, "d_loss_weight": self.d_loss_weight,
-                "image_shape": list(self.generator_ab.input_shape[1:]),
+                "image_shape": list(self.generator_ab.input_shape[1:]), "architecture": self.architecture,
                 **{k: v.name for k, v in self.networks().items()}}
 
     def compile(self, *, learning_rate: float = 2e-4, beta_1: float = 0.5, constant_steps: int | None = None,
@@ -138,20 +157,30 @@ class CycleGAN(GANTrainer):
         self.minimize(name, tape, scaled)
         return d_loss
 
-    def set_sample_inputs(self, images_a, images_b) -> None:
-        """Fixes the batches shown by ``sample_images`` (and the SampleGrid callback) every epoch."""
-        self.sample_a = keras.ops.convert_to_tensor(images_a, "float32")
-        self.sample_b = keras.ops.convert_to_tensor(images_b, "float32")
+    def set_sample_inputs(self, images_a, images_b, *, cycle: bool = False) -> None:
+        """Fixes the batches shown by ``sample_images`` (and the SampleGrid callback) every epoch.
+
+        Args:
+            images_a, images_b: batches of domain A and B images (floats in [-1, 1] or uint8).
+            cycle: also show the reconstructions: rows of 6 ``[A, A→B, A→B→A, B, B→A, B→A→B]`` (use
+                ``SampleGrid(..., ncols=6)``) instead of rows of 4 ``[A, A→B, B, B→A]``.
+        """
+        self.sample_a = _as_float_images(images_a)
+        self.sample_b = _as_float_images(images_b)
+        self.sample_cycle = bool(cycle)
 
     def sample_images(self):
-        """Rows of [A, A→B, B, B→A] for the fixed sample batches (``set_sample_inputs``)."""
+        """Rows of [A, A→B, B, B→A] (or with ``cycle=True`` [A, A→B, A→B→A, B, B→A, B→A→B]) for the fixed batches."""
         if getattr(self, "sample_a", None) is None:
             raise ValueError("Call set_sample_inputs(images_a, images_b) before using SampleGrid with a CycleGAN.")
-        fake_b = self.translate(self.sample_a, "ab")
-        fake_a = self.translate(self.sample_b, "ba")
         n = min(len(self.sample_a), len(self.sample_b))
-        rows = [tf.stack([self.sample_a[i], fake_b[i], self.sample_b[i], fake_a[i]]) for i in range(n)]
-        return tf.concat(rows, axis=0)
+        a, b = self.sample_a[:n], self.sample_b[:n]
+        fake_b, fake_a = self.translate(a, "ab"), self.translate(b, "ba")
+        if self.sample_cycle:
+            columns = [a, fake_b, self.translate(fake_b, "ba"), b, fake_a, self.translate(fake_a, "ab")]
+        else:
+            columns = [a, fake_b, b, fake_a]
+        return tf.reshape(tf.stack(columns, axis=1), (-1, *a.shape[1:]))
 
     def translate(self, images, direction: str = "ab"):
         """Translates a batch (floats in [-1, 1]) A→B (``"ab"``) or B→A (``"ba"``) in inference mode."""
@@ -159,3 +188,198 @@ class CycleGAN(GANTrainer):
             raise ValueError(f"direction must be 'ab' or 'ba'. Received: direction={direction!r}")
         generator = self.generator_ab if direction == "ab" else self.generator_ba
         return generator(images, training=False)
+
+
+def _as_float_images(images):
+    """uint8 [0, 255] or floats in [-1, 1] (numpy or tensors) -> float32 tensor in [-1, 1]."""
+    x = keras.ops.convert_to_tensor(images)
+    if x.dtype == tf.uint8:
+        return tf.cast(x, "float32") / 127.5 - 1.0
+    return tf.cast(x, "float32")
+
+
+def build_cyclegan(
+    generator: str = "resnet_9blocks",
+    discriminator: str = "patchgan_70",
+    *,
+    image_size: int = 256,
+    channels: int = 3,
+    filters: int = 64,
+    d_filters: int | None = None,
+    norm: str = "instance",
+    dropout: float = 0.0,
+    loss: str = "lsgan",
+    cycle_weight: float = 10.0,
+    identity_weight: float = 0.5,
+    pool_size: int = 50,
+    d_loss_weight: float = 0.5,
+    seed: int = 0,
+) -> CycleGAN:
+    """Builds the four networks of a CycleGAN by variant name and returns the (uncompiled) ``CycleGAN`` trainer.
+
+    Generators (both directions get the same architecture, named ``generator_ab`` and ``generator_ba``):
+
+    | name             | builder                                                              |
+    |------------------|----------------------------------------------------------------------|
+    | "resnet_9blocks" | ``resnet_generator(num_blocks=9)``: junyanz default for 256 px      |
+    | "resnet_6blocks" | ``resnet_generator(num_blocks=6)``: junyanz default for 128 px      |
+    | "unet_256"       | ``unet_generator(num_downs=8, norm)``: needs sizes divisible by 256  |
+    | "unet_128"       | ``unet_generator(num_downs=7, norm)``: needs sizes divisible by 128  |
+    | "seed_unet"      | ``seed_unet_generator``: the seed-003 / TF-tutorial U-Net, depth log2(size), 50% dropout |
+
+    Discriminators (``discriminator_a`` judges domain A, ``discriminator_b`` domain B): ``"patchgan_70"`` (junyanz
+    default, 3 layers), ``"seed_patchgan"`` (TF tutorial / seed 003), ``"patchgan_16"``, ``"patchgan_286"``,
+    ``"pixelgan"``.
+
+    The seed recipes: Kaggle Monet tutorial (seed 002) = ``build_cyclegan("resnet_9blocks", "patchgan_70",
+    loss="bce")``; pixel-art CycleGAN (seed 003) = ``build_cyclegan("seed_unet", "seed_patchgan", loss="bce")``.
+
+    Reference: [Zhu et al., 2017](https://arxiv.org/abs/1703.10593)
+
+    Args:
+        generator: a name of ``CYCLEGAN_GENERATORS``.
+        discriminator: a name of ``CYCLEGAN_DISCRIMINATORS``.
+        image_size: height and width of the (square) training images.
+        channels: image channels.
+        filters: channels of the first generator layer (64 in the papers; smaller for CPU runs).
+        d_filters: channels of the first discriminator layer (default: ``filters``).
+        norm: ``"instance"`` (CycleGAN), ``"batch"`` or ``"none"`` for every network (the seed networks too).
+        dropout: ResNet generators only: dropout inside residual blocks (junyanz CycleGAN default 0). U-Nets keep
+            their 50% dropout on the first three decoder blocks.
+        loss, cycle_weight, identity_weight, pool_size, d_loss_weight, seed: see ``CycleGAN``.
+
+    Returns:
+        A ``CycleGAN``; call ``.compile()`` then ``.fit(...)``.
+
+    Example:
+    >>> gan = build_cyclegan("seed_unet", "seed_patchgan", image_size=32, filters=8, loss="bce")
+    >>> gan.generator_ab.output_shape
+    (None, 32, 32, 3)
+    """
+    from kitlib.models.patchgan import PATCHGAN_VARIANTS, patchgan_discriminator, seed_patchgan_discriminator
+    from kitlib.models.resnet import RESNET_VARIANTS, resnet_generator
+    from kitlib.models.unet import UNET_VARIANTS, seed_unet_generator, unet_generator
+
+    if generator not in CYCLEGAN_GENERATORS:
+        raise ValueError(f"generator must be one of {CYCLEGAN_GENERATORS}. Received: generator={generator!r}")
+    if discriminator not in CYCLEGAN_DISCRIMINATORS:
+        raise ValueError(
+            f"discriminator must be one of {CYCLEGAN_DISCRIMINATORS}. Received: discriminator={discriminator!r}")
+    if not isinstance(image_size, int) or image_size < 8:
+        raise ValueError(f"image_size must be an int >= 8. Received: image_size={image_size!r}")
+    d_filters = filters if d_filters is None else d_filters
+    shape = (image_size, image_size, channels)
+
+    def make_generator(name):
+        if generator in RESNET_VARIANTS:
+            return resnet_generator(shape, num_blocks=RESNET_VARIANTS[generator], filters=filters, norm=norm,
+                                    dropout=dropout, name=name)
+        if generator in UNET_VARIANTS:
+            return unet_generator(shape, num_downs=UNET_VARIANTS[generator], filters=filters, norm=norm, name=name)
+        return seed_unet_generator(shape, filters=filters, norm=norm, name=name)
+
+    def make_discriminator(name):
+        if discriminator == "seed_patchgan":
+            return seed_patchgan_discriminator(shape, filters=d_filters, norm=norm, name=name)
+        return patchgan_discriminator(shape, n_layers=PATCHGAN_VARIANTS[discriminator], filters=d_filters, norm=norm,
+                                      name=name)
+
+    architecture = {"generator": generator, "discriminator": discriminator, "image_size": image_size,
+                    "channels": channels, "filters": filters, "d_filters": d_filters, "norm": norm, "dropout": dropout}
+    return CycleGAN(make_generator("generator_ab"), make_generator("generator_ba"), make_discriminator("discriminator_a"),
+                    make_discriminator("discriminator_b"), loss=loss, cycle_weight=cycle_weight,
+                    identity_weight=identity_weight, pool_size=pool_size, d_loss_weight=d_loss_weight, seed=seed,
+                    architecture=architecture)
+
+
+def unpaired(batches_a: tf.data.Dataset, batches_b: tf.data.Dataset) -> tf.data.Dataset:
+    """Zips two batch streams of unpaired domains into ``(a, b)`` batches for ``CycleGAN.fit``.
+
+    With infinite ``kitlib.data.prepare`` streams (give them different seeds) the smaller domain simply repeats:
+    300 Monets against 7,038 photos is fine. One epoch is a pass over the larger domain, as in junyanz's
+    ``UnalignedDataset`` (``len = max(len(A), len(B))``); the result carries that ``steps_per_epoch``.
+
+    Args:
+        batches_a, batches_b: batched datasets of the same batch size, e.g. from ``kitlib.data.prepare``.
+
+    Returns:
+        A ``tf.data.Dataset`` of ``(batch_a, batch_b)`` with ``steps_per_epoch`` when both inputs have one.
+
+    Example:
+    >>> import numpy as np
+    >>> from kitlib.data import prepare
+    >>> a = prepare(tf.data.Dataset.from_tensor_slices(np.zeros((8, 4, 4, 3), np.uint8)), 2, seed=0)
+    >>> b = prepare(tf.data.Dataset.from_tensor_slices(np.zeros((2, 4, 4, 3), np.uint8)), 2, seed=1)
+    >>> unpaired(a, b).steps_per_epoch
+    4
+    """
+    for name, ds in (("batches_a", batches_a), ("batches_b", batches_b)):
+        if not isinstance(ds, tf.data.Dataset):
+            raise TypeError(f"{name} must be a tf.data.Dataset of batches. Received: {type(ds).__name__}")
+    size_a, size_b = batches_a.element_spec.shape[0], batches_b.element_spec.shape[0]
+    if size_a is not None and size_b is not None and size_a != size_b:
+        raise ValueError(f"Both domains need the same batch size. Received: {size_a} and {size_b}")
+    zipped = tf.data.Dataset.zip((batches_a, batches_b))
+    steps = [getattr(ds, "steps_per_epoch", None) for ds in (batches_a, batches_b)]
+    if None not in steps:
+        zipped.steps_per_epoch = max(steps)
+    return zipped
+
+
+class CycleGANMonitor(keras.callbacks.Callback):
+    """Measures a CycleGAN on a fixed held-out batch at every epoch end and adds the values to the epoch logs.
+
+    Added keys (they appear in the returned History, the progress bar and, with ``LossHistory`` listed after this
+    callback, in ``history.csv``):
+
+    - ``val_cycle_a`` / ``val_cycle_b``: mean ``|x - F(G(x))|`` on the held-out A / B images (the seed-003 report's
+      "mean cycle loss"; in [-1, 1] pixel units, so 0.1 is 5% of the range);
+    - ``val_d_a_loss`` / ``val_d_b_loss``: the discriminators' losses (times ``d_loss_weight``) on held-out real
+      images against the current translations (no pool);
+    - with ``pixel_grid="ab"`` or ``"ba"``: ``val_pixel_grid`` (``kitlib.eval.pixel.pixel_grid_score`` of the
+      translations in that direction; ``pixel_grid_input`` holds the inputs' score for reference).
+
+    A low cycle loss alone can mean the generators barely change their inputs (the seed report's own caveat): read
+    it together with the discriminator losses and the pixel-grid score.
+
+    Args:
+        images_a, images_b: held-out batches of each domain (uint8 or floats in [-1, 1]); not used for training.
+        pixel_grid: ``None``, ``"ab"`` or ``"ba"``: which translations to score for blockiness.
+    """
+
+    def __init__(self, images_a, images_b, *, pixel_grid: str | None = None):
+        super().__init__()
+        if pixel_grid not in (None, "ab", "ba"):
+            raise ValueError(f"pixel_grid must be None, 'ab' or 'ba'. Received: pixel_grid={pixel_grid!r}")
+        self.images_a = _as_float_images(images_a)
+        self.images_b = _as_float_images(images_b)
+        self.pixel_grid = pixel_grid
+        self.pixel_grid_input = None
+        if pixel_grid is not None:
+            from kitlib.eval.pixel import pixel_grid_score
+
+            source = self.images_a if pixel_grid == "ab" else self.images_b
+            self.pixel_grid_input = pixel_grid_score(np.asarray(source))
+
+    def measure(self, gan: CycleGAN) -> dict[str, float]:
+        """The measurements for the current weights of ``gan`` (what ``on_epoch_end`` adds to the logs)."""
+        a, b = self.images_a, self.images_b
+        fake_b, fake_a = gan.translate(a, "ab"), gan.translate(b, "ba")
+        values = {
+            "val_cycle_a": losses.cycle_loss(a, gan.translate(fake_b, "ba")),
+            "val_cycle_b": losses.cycle_loss(b, gan.translate(fake_a, "ab")),
+            "val_d_a_loss": gan.d_loss_weight * losses.discriminator_loss(
+                gan.loss, gan.discriminator_a(a, training=False), gan.discriminator_a(fake_a, training=False)),
+            "val_d_b_loss": gan.d_loss_weight * losses.discriminator_loss(
+                gan.loss, gan.discriminator_b(b, training=False), gan.discriminator_b(fake_b, training=False)),
+        }
+        values = {k: float(keras.ops.convert_to_numpy(v)) for k, v in values.items()}
+        if self.pixel_grid is not None:
+            from kitlib.eval.pixel import pixel_grid_score
+
+            values["val_pixel_grid"] = pixel_grid_score(np.asarray(fake_b if self.pixel_grid == "ab" else fake_a))
+        return values
+
+    def on_epoch_end(self, epoch, logs=None):
+        if logs is not None:
+            logs.update(self.measure(self.model))
