@@ -111,11 +111,21 @@ def _cmd_translate(args) -> int:
 
     from kitlib.viz import to_uint8
 
+    import kitlib.models.spade  # noqa: F401  (registers the SPADE layers, so GauGAN generators load)
+
     run_dir = pathlib.Path(args.run_dir)
     config, generator = _load_generator(run_dir, args.generator)
     if config.get("kind") != "translation":
         raise ValueError(f"{run_dir} holds an unconditional model ({config.get('trainer')}): use "
                          f"`python -m kitlib generate {run_dir} --n N --out DIR`.")
+    if config.get("trainer") == "GauGAN":  # label maps (class ids, or colours of the run's palette) -> images
+        from kitlib.train.gaugan import synthesize_folder
+
+        written = synthesize_folder(generator, args.input, args.out, palette=config["model"].get("palette"),
+                                    seed=args.seed, keep_size=args.keep_size)
+        print(f"Synthesized {len(written)} images from the label maps in {args.input} into "
+              f"{pathlib.Path(args.out).resolve()}")
+        return 0
     from kitlib.data.folders import scan_images
 
     if config.get("trainer") == "DiffusionModel":  # DDIM sampling of the exported EMA network

@@ -55,7 +55,261 @@ def train_dcgan(*, data=None, out, epochs=None, batch_size=None, image_size=None
     return run_dir
 
 
-RECIPES: dict[str, Callable[..., pathlib.Path]] = {"dcgan": train_dcgan}
+def _diffusion_run(model, batches, *, out, epochs, resume, **config) -> pathlib.Path:
+    from kitlib import train
+
+    model.compile()
+    run_dir = pathlib.Path(out)
+    model.write_run_config(run_dir, **config)
+    callbacks = [train.SampleGrid(run_dir, show=False, ncols=6 if model.conditional else 8), train.LossHistory(run_dir),
+                 train.NaNGuard()]
+    model.fit(batches, epochs=epochs, run_dir=run_dir, resume=resume, callbacks=callbacks, verbose=2)
+    return run_dir
+
+
+def train_ddim(*, data=None, out, epochs=None, batch_size=None, image_size=None, seed=0, precision="auto",
+               limit=None, resume=True, variant=None, loss="mae", sampling_steps=None) -> pathlib.Path:
+    """Unconditional DDIM (notebook 07) on toy faces or an image folder."""
+    from kitlib import data as kdata
+    from kitlib import runtime
+    from kitlib.models.diffusion import DIFFUSION_UNET_VARIANTS, diffusion_unet
+    from kitlib.train.diffusion import DiffusionModel
+
+    runtime.setup(seed=seed, precision=precision)
+    image_size = image_size or runtime.pick(quick=32, demo=32, full=64)
+    batch_size = batch_size or runtime.pick(quick=16, demo=32, full=64)
+    epochs = epochs or runtime.pick(quick=1, demo=10, full=80)
+    variant = variant or runtime.pick(quick="tiny", demo="small", full="keras_io")
+    sampling_steps = sampling_steps or runtime.pick(quick=3, demo=20, full=50)
+    images, data_info = _images(data, default_family="faces", image_size=image_size, limit=limit, seed=seed)
+    batches = kdata.prepare(images, batch_size, seed=seed)
+    network = diffusion_unet(image_size, **DIFFUSION_UNET_VARIANTS[variant])
+    model = DiffusionModel(network, loss=loss, sampling_steps=sampling_steps, seed=seed)
+    return _diffusion_run(model, batches, out=out, epochs=epochs, resume=resume, data=data_info,
+                          batch_size=batch_size, image_size=image_size, variant=variant)
+
+
+def train_palette(*, data=None, out, epochs=None, batch_size=None, image_size=None, seed=0, precision="auto",
+                  limit=None, resume=True, variant=None, loss="mae", sampling_steps=None,
+                  min_cell=4) -> pathlib.Path:
+    """Image-conditioned diffusion (Palette, notebook 07): drawing -> pixel art on the embedded exact pairs
+    (``toy:pixel_art``, the default), or a folder of A|B side-by-side pairs (condition on the left)."""
+    import numpy as np
+    import tensorflow as tf
+
+    from kitlib import data as kdata
+    from kitlib import runtime
+    from kitlib.models.diffusion import DIFFUSION_UNET_VARIANTS, diffusion_unet
+    from kitlib.train.diffusion import DiffusionModel
+
+    spec = data or "toy:pixel_art"
+    if spec.startswith("toy:") and spec != "toy:pixel_art":
+        raise ValueError(f"train palette needs (condition, target) pairs: --data toy:pixel_art or a folder of A|B "
+                         f"images. Received: {spec!r}")
+    runtime.setup(seed=seed, precision=precision)
+    image_size = image_size or runtime.pick(quick=32, demo=32, full=64)
+    batch_size = batch_size or runtime.pick(quick=16, demo=32, full=64)
+    epochs = epochs or runtime.pick(quick=1, demo=10, full=80)
+    variant = variant or runtime.pick(quick="tiny", demo="small", full="keras_io")
+    sampling_steps = sampling_steps or runtime.pick(quick=3, demo=20, full=50)
+    if spec == "toy:pixel_art":
+        n = limit or runtime.pick(quick=64, demo=2048, full=20000)
+        art, _, drawings = kdata.toy.make_pixel_art(n, image_size, seed, cell_sizes=tuple(range(min_cell, 8)))
+        pairs = tf.data.Dataset.from_tensor_slices((drawings, art))
+        data_info = {"source": spec, "num_images": n, "min_cell": min_cell}
+    else:
+        from kitlib.data.pairs import ab_pairs
+
+        pairs = ab_pairs(spec, image_size, limit=limit)
+        data_info = {"source": str(pathlib.Path(spec).resolve()), "limit": limit}
+    conditions, targets = (np.stack(x) for x in zip(*pairs.take(8).as_numpy_iterator()))
+    batches = kdata.prepare(pairs, batch_size, seed=seed)
+    network = diffusion_unet(image_size, condition_channels=3, **DIFFUSION_UNET_VARIANTS[variant])
+    model = DiffusionModel(network, loss=loss, sampling_steps=sampling_steps, num_samples=8, seed=seed)
+    model.set_sample_inputs(conditions, targets)
+    return _diffusion_run(model, batches, out=out, epochs=epochs, resume=resume, data=data_info,
+                          batch_size=batch_size, image_size=image_size, variant=variant)
+
+
+def train_cyclegan(*, data=None, out, epochs=None, batch_size=None, image_size=None, seed=0, precision="auto",
+                   limit=None, resume=True, generator=None, discriminator=None, loss=None, filters=None,
+                   min_cell=4, num_toy=None) -> pathlib.Path:
+    """CycleGAN (notebooks 02 and 03): toy landscapes -> paintings by default.
+
+    ``--data`` as in ``kitlib.train.cyclegan.load_unpaired``: ``toy:drawings,pixel_art``, a gan-getting-started or
+    junyanz folder, or ``FOLDER_A,FOLDER_B``. Specs that name pixel art use the seed-003 recipe (seed U-Net and
+    PatchGAN, BCE, cell sizes >= ``min_cell``, pixel-grid score tracked); the others the junyanz/Kaggle one (ResNet
+    generator, PatchGAN 70x70). The first 4 images of each domain are held out for the per-epoch measurements.
+    """
+    from kitlib import data as kdata
+    from kitlib import runtime, train
+    from kitlib.train.cyclegan import CycleGANMonitor, build_cyclegan, load_unpaired, unpaired
+
+    runtime.setup(seed=seed, precision=precision)
+    pixel = "pixel" in (data or "").lower()
+    image_size = image_size or runtime.pick(quick=32, demo=32, full=256)
+    batch_size = batch_size or runtime.pick(quick=1, demo=1, full=1)
+    epochs = epochs or runtime.pick(quick=1, demo=4, full=200)
+    filters = filters or runtime.pick(quick=8, demo=16, full=64)
+    num_toy = num_toy or runtime.pick(quick=8, demo=100, full=2000)
+    generator = generator or ("seed_unet" if pixel else runtime.pick(quick="resnet_6blocks", demo="resnet_6blocks",
+                                                                       full="resnet_9blocks"))
+    discriminator = discriminator or ("seed_patchgan" if pixel else "patchgan_70")
+    loss = loss or ("bce" if pixel else "lsgan")
+    domain_a, domain_b, info = load_unpaired(data, image_size=image_size, num_toy=num_toy + 4, limit=limit, seed=seed,
+                                             min_cell=min_cell if pixel else None)
+    held_a, held_b = (next(iter(d.take(4).batch(4))).numpy() for d in (domain_a, domain_b))
+    augment = kdata.jitter(image_size)
+    batches = unpaired(kdata.prepare(domain_a.skip(4), batch_size, seed=seed, augment=augment),
+                       kdata.prepare(domain_b.skip(4), batch_size, seed=seed + 1, augment=augment))
+    gan = build_cyclegan(generator, discriminator, image_size=image_size, filters=filters, loss=loss, seed=seed)
+    steps = batches.steps_per_epoch
+    gan.compile(constant_steps=(epochs - epochs // 2) * steps, decay_steps=(epochs // 2) * steps)
+    gan.set_sample_inputs(held_a, held_b, cycle=True)
+    run_dir = pathlib.Path(out)
+    gan.write_run_config(run_dir, data=info, batch_size=batch_size, image_size=image_size, epochs=epochs)
+    callbacks = [CycleGANMonitor(held_a, held_b, pixel_grid="ab" if pixel else None),
+                 train.SampleGrid(run_dir, show=False, ncols=6), train.LossHistory(run_dir), train.NaNGuard()]
+    gan.fit(batches, epochs=epochs, run_dir=run_dir, resume=resume, callbacks=callbacks, verbose=2)
+    return run_dir
+
+
+def train_gaugan(*, data=None, out, epochs=None, batch_size=None, image_size=None, seed=0, precision="auto",
+                 limit=None, resume=True, num_classes=None, ngf=None, use_encoder=True) -> pathlib.Path:
+    """GauGAN / SPADE (notebook 06) on the toy landscapes + label maps (``toy:landscapes``, the default), or a folder
+    holding ``images/`` and ``labels/`` (class-id PNGs with the images' file names; ``num_classes`` defaults to the
+    largest id found + 1, 255 = dontcare). The exported generator turns label PNGs into images with
+    ``python -m kitlib translate RUN_DIR --input LABELS --out IMAGES``."""
+    import numpy as np
+
+    from kitlib import data as kdata
+    from kitlib import runtime, train
+    from kitlib.eval.labels import default_palette
+    from kitlib.models.spade import build_gaugan
+    from kitlib.train.gaugan import GauGAN, read_label_map
+
+    spec = data or "toy:landscapes"
+    if spec.startswith("toy:") and spec != "toy:landscapes":
+        raise ValueError(f"train gaugan needs label maps: --data toy:landscapes or a folder with images/ and labels/. "
+                         f"Received: {spec!r}")
+    runtime.setup(seed=seed, precision=precision)
+    image_size = image_size or runtime.pick(quick=32, demo=64, full=256)
+    batch_size = batch_size or runtime.pick(quick=8, demo=8, full=32)
+    epochs = epochs or runtime.pick(quick=1, demo=3, full=50)
+    ngf = ngf or runtime.pick(quick=4, demo=16, full=64)
+    if spec == "toy:landscapes":
+        n = limit or runtime.pick(quick=64, demo=1024, full=8000)
+        pairs = kdata.toy.landscapes(n, image_size, seed=seed)
+        num_classes, palette = len(kdata.toy.LANDSCAPE_CLASSES), kdata.toy.LANDSCAPE_PALETTE
+        data_info = {"source": spec, "num_images": n}
+    else:
+        root = pathlib.Path(spec)
+        if not (root / "images").is_dir() or not (root / "labels").is_dir():
+            raise FileNotFoundError(f"{root} must hold images/ and labels/ (label maps with the images' names).")
+        if num_classes is None:
+            ids = [read_label_map(p) for p in sorted((root / "labels").rglob("*.png"))]
+            num_classes = int(max(int(np.max(np.where(a == 255, 0, a))) for a in ids)) + 1 if ids else 1
+        pairs = kdata.label_map_pairs(root / "images", root / "labels", num_classes=num_classes,
+                                      image_size=image_size, limit=limit)
+        palette = default_palette(num_classes)
+        data_info = {"source": str(root.resolve()), "limit": limit, "num_classes": num_classes}
+    batches = kdata.prepare(pairs, batch_size, seed=seed)
+    images, labels = next(iter(batches))
+    generator, discriminator, encoder = build_gaugan(image_size, num_classes, ngf=ngf, ndf=min(64, 2 * ngf),
+                                                     spade_hidden=min(128, 2 * ngf), use_encoder=use_encoder)
+    gaugan = GauGAN(generator, discriminator, encoder, palette=palette, seed=seed)
+    gaugan.compile()
+    gaugan.set_sample_inputs(labels[:4], images[:4])
+    run_dir = pathlib.Path(out)
+    gaugan.write_run_config(run_dir, data=data_info, batch_size=batch_size, image_size=image_size, ngf=ngf)
+    callbacks = [train.SampleGrid(run_dir, show=False, ncols=6), train.LossHistory(run_dir), train.NaNGuard()]
+    gaugan.fit(batches, epochs=epochs, run_dir=run_dir, resume=resume, callbacks=callbacks, verbose=2)
+    return run_dir
+
+
+def _inpainting_source(spec: str, *, image_size: int, limit: int | None, seed: int):
+    """uint8 photos to inpaint: ``toy:landscapes``/``toy:paintings`` (embedded) or ``inpaint:FOLDER``."""
+    import numpy as np
+
+    from kitlib import data as kdata
+    from kitlib import runtime
+
+    if spec.startswith("toy:"):
+        family = spec[4:]
+        n = limit or runtime.pick(quick=48, demo=576, full=2000)
+        if family == "landscapes":
+            return kdata.toy.make_landscapes(n, image_size, seed)[0]
+        if family == "paintings":
+            return kdata.toy.make_paintings(n, image_size, seed)
+        raise ValueError(f"--data toy:FAMILY must be toy:landscapes or toy:paintings for pix2pix inpainting. "
+                         f"Received: {spec!r}")
+    return np.stack(list(kdata.image_folder(spec[len("inpaint:"):], image_size, limit=limit).as_numpy_iterator()))
+
+
+def train_pix2pix(*, data=None, out, epochs=None, batch_size=None, image_size=None, seed=0, precision="auto",
+                  limit=None, resume=True, loss="l1+cgan", patch="patchgan_70", filters=None,
+                  test_mode="paper") -> pathlib.Path:
+    """pix2pix (notebook 05): central-square inpainting of toy landscapes/paintings or of a photo folder
+    (``inpaint:FOLDER``), or any A|B side-by-side folder (input on the left).
+
+    Inpainting runs hold out the last 10% of the images (at most 64) and write the evaluation table (whole image
+    and hole: L1/PSNR/SSIM for pix2pix, the masked input and biharmonic inpainting) to ``RUN_DIR/metrics.md`` and
+    ``metrics.json``.
+    """
+    import tensorflow as tf
+
+    from kitlib import data as kdata
+    from kitlib import runtime, train
+    from kitlib.eval import paired
+    from kitlib.train.checkpoint import write_json_atomic
+    from kitlib.train.pix2pix import build_pix2pix
+
+    runtime.setup(seed=seed, precision=precision)
+    image_size = image_size or runtime.pick(quick=32, demo=64, full=256)
+    batch_size = batch_size or 1
+    epochs = epochs or runtime.pick(quick=1, demo=5, full=200)
+    filters = filters or runtime.pick(quick=8, demo=32, full=64)
+    spec = data or "toy:landscapes"
+    test = None
+    if spec.startswith(("toy:", "inpaint:")):
+        images = _inpainting_source(spec, image_size=image_size, limit=limit, seed=seed)
+        mask = kdata.inpainting_mask(image_size)
+        masked = images.copy()
+        masked[:, mask] = 255
+        n_test = min(64, max(1, len(images) // 10))
+        pairs = tf.data.Dataset.from_tensor_slices((masked[:-n_test], images[:-n_test]))
+        test = masked[-n_test:], images[-n_test:]
+        data_info = {"source": spec, "task": "inpainting", "num_images": len(images), "held_out": n_test}
+    else:
+        pairs = kdata.ab_pairs(spec, image_size, limit=limit)
+        data_info = {"source": str(pathlib.Path(spec).resolve()), "task": "A|B pairs, input on the left",
+                     "limit": limit}
+    batches = kdata.prepare(pairs, batch_size, seed=seed, augment=kdata.jitter(image_size))
+    p2p = build_pix2pix((image_size, image_size, 3), loss=loss, patch=patch, filters=filters, test_mode=test_mode,
+                        seed=seed)
+    p2p.compile()
+    sample = next(iter(kdata.prepare(pairs, 4, shuffle=False, repeat=False)))
+    p2p.set_sample_inputs(*sample)
+    run_dir = pathlib.Path(out)
+    p2p.write_run_config(run_dir, data=data_info, batch_size=batch_size, image_size=image_size, filters=filters,
+                         test_mode=test_mode)
+    callbacks = [train.SampleGrid(run_dir, show=False, ncols=3), train.LossHistory(run_dir), train.NaNGuard()]
+    p2p.fit(batches, epochs=epochs, run_dir=run_dir, resume=resume, callbacks=callbacks, verbose=2)
+    if test is not None:
+        inputs, targets = test
+        outputs = p2p.translate(kdata.to_float(inputs))
+        table = paired.inpainting_table(targets, mask, {
+            "masked input": inputs, "biharmonic": paired.classical_inpaint(inputs, mask), f"pix2pix ({test_mode})": outputs,
+            "pix2pix + known pixels": paired.paste_known(outputs, kdata.to_float(inputs), mask)})
+        text = paired.format_table(table)
+        (run_dir / "metrics.md").write_text(f"Held-out {len(targets)} images, step {int(p2p.global_step.numpy())}\n\n"
+                                            f"{text}\n")
+        write_json_atomic(run_dir / "metrics.json", table)
+        print(text)
+    return run_dir
+
+
+RECIPES: dict[str, Callable[..., pathlib.Path]] = {"cyclegan": train_cyclegan, "dcgan": train_dcgan, "gaugan": train_gaugan, "ddim": train_ddim, "palette": train_palette, "pix2pix": train_pix2pix}
 
 
 def train(model: str, **kwargs) -> pathlib.Path:

@@ -103,7 +103,7 @@ def test_builder_shapes_variants_and_validation():
     assert [tuple(t.shape) for t in net.inputs] == [(None, SIZE, SIZE, 3), (None, 1, 1, 1), (None, SIZE, SIZE, 3)]
     assert net.output_shape == (None, SIZE, SIZE, 3) and net.name == "conditional_diffusion_unet"
     assert net.get_layer("predicted_noise").dtype_policy.compute_dtype == "float32"
-    assert set(DIFFUSION_UNET_VARIANTS) == {"tiny", "small", "keras_io"}
+    assert set(DIFFUSION_UNET_VARIANTS) == {"tiny", "small", "medium", "keras_io"}
     assert diffusion_unet(64, **DIFFUSION_UNET_VARIANTS["keras_io"]).count_params() > 10 * _tiny().count_params()
     with pytest.raises(ValueError, match="divisible by 2 \\*\\* \\(len\\(widths\\) - 1\\) = 4"):
         diffusion_unet(34, widths=(8, 16, 32))
@@ -222,7 +222,6 @@ def test_cli_generate_and_translate_load_the_exported_ema_network(tmp_path):
     loaded = keras.saving.load_model(tmp_path / "ddim" / "export" / "ema_denoiser.keras", compile=False)
     np.testing.assert_allclose(generate(loaded, 2, steps=2), uncond.generate(2, steps=2), atol=1e-5)
 
-    pytest.importorskip("kitlib.data.folders")
     cond = DiffusionModel(_tiny(conditional=True), num_samples=2, sampling_steps=2)
     cond.compile()
     cond.set_sample_inputs(_images(2))
@@ -236,3 +235,17 @@ def test_cli_generate_and_translate_load_the_exported_ema_network(tmp_path):
                  "--steps", "2"]) == 0
     outs = sorted((tmp_path / "tr").glob("*.png"))
     assert [p.name for p in outs] == ["d0.png", "d1.png"] and Image.open(outs[0]).size == (SIZE, SIZE)
+
+
+def test_palette_recipe_trains_on_toy_pairs(tmp_path, monkeypatch):
+    from kitlib import recipes
+
+    monkeypatch.setenv("KITLIB_PROFILE", "quick")
+    run_dir = recipes.train("palette", out=tmp_path / "run", limit=32, epochs=1, batch_size=16)
+    config = json.loads((run_dir / "config.json").read_text())
+    assert config["kind"] == "translation" and config["model"]["conditional"] and config["variant"] == "tiny"
+    assert config["data"] == {"source": "toy:pixel_art", "num_images": 32, "min_cell": 4}
+    grid = Image.open(run_dir / "samples" / "epoch_0001.png")
+    assert grid.size[0] > grid.size[1]   # 8 rows of [drawing, generated, target] in 6 columns
+    with pytest.raises(ValueError, match="toy:pixel_art"):
+        recipes.train("palette", out=tmp_path / "bad", data="toy:faces")

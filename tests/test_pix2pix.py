@@ -10,7 +10,7 @@ import tensorflow as tf
 from kitlib import runtime
 from kitlib.models.patchgan import patchgan_discriminator
 from kitlib.models.unet import unet_generator
-from kitlib.train.pix2pix import PIX2PIX_LOSSES, Pix2Pix, translate
+from kitlib.train.pix2pix import PIX2PIX_LOSSES, Pix2Pix, build_pix2pix, run_ablation, translate
 
 SIZE = 32
 SHAPE = (SIZE, SIZE, 3)
@@ -178,3 +178,36 @@ def test_resume_continues_exactly(tmp_path):
     assert config["kind"] == "translation" and config["trainer"] == "Pix2Pix"
     assert config["model"]["loss"] == "l1+cgan" and config["model"]["l1_weight"] == 100.0
     assert (tmp_path / "split" / "export" / "generator.keras").exists()
+
+
+def test_build_pix2pix_variants():
+    p2p = build_pix2pix(SHAPE, filters=8, patch="pixelgan")
+    assert p2p.conditional and p2p.discriminator.output_shape == (None, SIZE, SIZE, 1)  # one logit per pixel
+    assert p2p.discriminator.get_layer("conv1").kernel.shape == (1, 1, 6, 8)
+    assert build_pix2pix(SHAPE, filters=8, patch="patchgan_70").discriminator.output_shape == (None, 2, 2, 1)
+    assert build_pix2pix(SHAPE, filters=8, loss="l1+gan").discriminator.get_layer("conv1").kernel.shape[2] == 3
+    assert build_pix2pix(SHAPE, filters=8, loss="l1").discriminator is None
+    g = build_pix2pix(SHAPE, filters=8, skip=False, loss="l1").generator
+    assert g.name == "encoder_decoder_generator" and not any("concat" in layer.name for layer in g.layers)
+    assert g.get_layer("down5_conv").output.shape == (None, 1, 1, 64)     # log2(32) = 5 downs: a 1x1 bottleneck
+    with pytest.raises(ValueError, match="patch must be one of"):
+        build_pix2pix(SHAPE, patch="patchgan_32")
+
+
+def test_run_ablation_tiny(tmp_path):
+    x = np.random.default_rng(0).uniform(-1, 1, (4, *SHAPE)).astype("float32")
+    batches = tf.data.Dataset.from_tensor_slices((x, x)).repeat().batch(2)
+    mask = np.zeros((SIZE, SIZE), bool)
+    mask[11:21, 11:21] = True
+    variants = {"L1": {"loss": "l1"}, "cGAN": {"loss": "cgan", "patch": "patchgan_16"},
+                "L1 again": {"loss": "l1", "patch": "patchgan_70"}}   # same model as "L1": trained once
+    table, outputs = run_ablation(variants, batches, x, x, base={"image_shape": SHAPE, "filters": 8}, epochs=1,
+                                  steps_per_epoch=2, mask=mask, run_root=tmp_path, test_mode="eval",
+                                  compile_kwargs={"run_eagerly": True})
+    assert list(table) == ["L1", "cGAN", "L1 again"]
+    assert set(table["L1"]) == {"l1", "psnr", "ssim", "hole_l1", "hole_psnr", "hole_ssim"}
+    assert outputs["cGAN"].shape == x.shape and np.isfinite(table["cGAN"]["psnr"])
+    runs = sorted(p.name for p in tmp_path.iterdir())
+    assert runs == ["filters-8_loss-cgan_patch-patchgan_16", "filters-8_loss-l1"]
+    np.testing.assert_array_equal(outputs["L1"], outputs["L1 again"])
+    assert not np.array_equal(outputs["L1"], outputs["cGAN"])

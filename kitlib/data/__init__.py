@@ -1,5 +1,8 @@
 """tf.data pipelines: embedded toy data, real-dataset loaders, augmentation, and ``prepare`` (training batches).
 
+Every loader returns an UNBATCHED ``tf.data.Dataset`` of uint8 HWC RGB images (or tuples of them, label maps as
+uint8 HW class ids); ``prepare`` turns it into an infinite, seed-deterministic stream of float32 batches in [-1, 1].
+
 Example:
 >>> from kitlib import data
 >>> batches = data.prepare(data.toy.faces(64, 32), batch_size=16, seed=0)
@@ -9,6 +12,20 @@ Example:
 
 from kitlib.data import toy
 from kitlib.data.archive import extract_archive, is_archive
+from kitlib.data.augment import diff_augment, jitter, random_jitter
+from kitlib.data.folders import ScanReport, image_folder, junyanz_folders, scan_images
+from kitlib.data.kaggle import count_from_filenames, gan_getting_started, read_tfrecords, write_tfrecords
+from kitlib.data.labels import colors_to_ids, label_histogram, label_map_pairs, one_hot_labels
+from kitlib.data.pairs import ab_pairs, inpainting_mask, inpainting_pair, inpainting_pairs, write_inpainting_pairs
 from kitlib.data.pipeline import prepare, to_float, to_uint8
+from kitlib.data.tfds import tfds_dataset
 
-__all__ = ["toy", "extract_archive", "is_archive", "prepare", "to_float", "to_uint8"]
+__all__ = [
+    "toy", "extract_archive", "is_archive", "prepare", "to_float", "to_uint8",
+    "jitter", "random_jitter", "diff_augment",
+    "ScanReport", "scan_images", "image_folder", "junyanz_folders",
+    "write_tfrecords", "read_tfrecords", "count_from_filenames", "gan_getting_started",
+    "ab_pairs", "inpainting_mask", "inpainting_pair", "inpainting_pairs", "write_inpainting_pairs",
+    "label_map_pairs", "one_hot_labels", "colors_to_ids", "label_histogram",
+    "tfds_dataset",
+]

@@ -1,11 +1,11 @@
 """``prepare``: the one way kitlib turns decoded images into training batches.
 
-Order: (decoded uint8 images) -> cache -> repeat -> seeded shuffle -> stateless augmentation -> float [-1, 1] ->
-batch -> prefetch. The stream is infinite and a pure function of ``seed``: re-creating it and skipping ``k``
-batches gives exactly the batches a run saw after step ``k``, which is how ``GANTrainer.fit`` resumes mid-epoch.
-Shuffling after ``repeat`` without per-iteration reshuffling keeps that property (a reshuffling ``shuffle`` draws
-a new order each time an iterator is made, so its order depends on the process history); each image still comes
-once per pass up to the shuffle buffer's blur at pass boundaries.
+Order: (decoded, resized uint8 images) -> cache -> repeat -> seeded shuffle -> stateless augmentation ->
+batch -> float [-1, 1] -> prefetch. By default the stream is infinite and a pure function of ``seed``: re-creating
+it and skipping ``k`` batches gives exactly the batches a run saw after step ``k``, which is how ``GANTrainer.fit``
+resumes mid-epoch. Shuffling after ``repeat`` without per-iteration reshuffling keeps that property (a reshuffling
+``shuffle`` draws a new order each time an iterator is made, so its order depends on the process history); each
+image still comes once per pass up to the shuffle buffer's blur at pass boundaries.
 
 Example:
 >>> import numpy as np, tensorflow as tf
@@ -37,18 +37,25 @@ def to_uint8(images):
     return tf.cast(tf.clip_by_value(tf.round((tf.cast(images, tf.float32) + 1.0) * 127.5), 0, 255), tf.uint8)
 
 
-def _images_to_float(element):
-    """Converts every uint8 HWC image of an element (tensor, tuple or dict) to float32 [-1, 1]; leaves the rest."""
+def _images_to_float(*batch):
+    """Converts every uint8 NHWC image batch of a batched element (tensor, tuple or dict) to float32 [-1, 1];
+    leaves the rest (label maps NHW, ints) unchanged. (tf.data passes tuple components as separate arguments.)"""
     def convert(t):
-        return to_float(t) if t.dtype == tf.uint8 and t.shape.rank == 3 else t
+        return to_float(t) if t.dtype == tf.uint8 and t.shape.rank == 4 else t
 
-    return tf.nest.map_structure(convert, element)
+    return tf.nest.map_structure(convert, batch[0] if len(batch) == 1 else batch)
 
 
 def prepare(ds: tf.data.Dataset, batch_size: int, *, seed: int = 0, shuffle: bool = True,
-            augment: Callable[[Any, tf.Tensor], Any] | None = None, cache: bool = True,
-            shuffle_buffer: int = 2048) -> tf.data.Dataset:
+            augment: Callable[[Any, tf.Tensor], Any] | None = None, repeat: bool = True,
+            drop_remainder: bool = True, cache: bool = True, shuffle_buffer: int = 2048) -> tf.data.Dataset:
     """Caches, repeats, shuffles (seeded), augments (stateless), converts to [-1, 1], batches and prefetches.
+
+    Determinism: with ``repeat=True`` (training) the batch stream is a pure function of the input data and
+    ``seed`` (and of the global TF seed that ``kitlib.runtime.setup`` sets): re-creating it and skipping ``k``
+    batches gives exactly the batches after step ``k``. Augmentation receives a per-element seed
+    ``(seed, k)`` where ``k`` counts elements of the stream after shuffling, so it must use stateless random ops
+    only (``kitlib.data.jitter`` does). Nothing random is ever cached.
 
     Args:
         ds: an UNBATCHED dataset of uint8 HWC images, or of tuples/dicts containing them (paired data, labels).
@@ -57,41 +64,67 @@ def prepare(ds: tf.data.Dataset, batch_size: int, *, seed: int = 0, shuffle: boo
         seed: the seed of the shuffle and of every augmentation.
         shuffle: shuffle with a buffer of ``shuffle_buffer`` (False keeps the order, e.g. for evaluation).
         augment: ``augment(element, seed) -> element`` using stateless random ops only (``seed`` is a shape-[2]
-            int32 tensor unique to each element of the stream), e.g. ``kitlib.data.jitter(image_size)``.
-        cache: cache the decoded uint8 elements in memory.
+            int32 tensor unique to each element of the stream), e.g. ``kitlib.data.jitter(image_size)``. Needed
+            when the images have different sizes (``image_folder(crop="random")``): it must crop them to one size.
+        repeat: True (default): an infinite stream carrying ``steps_per_epoch``, for ``trainer.fit``. False: one
+            pass over the data (evaluation, benchmarks, plain ``keras.Model.fit``), reshuffled each time it is
+            iterated again; its first iteration is a pure function of ``seed``.
+        drop_remainder: with ``repeat=False``, drop the last partial batch (an infinite stream has only full
+            batches; a batch may straddle two passes).
+        cache: cache the decoded uint8 elements in memory (before any random op).
+        shuffle_buffer: shuffle buffer size (capped at the number of images).
 
     Returns:
-        An infinite ``tf.data.Dataset`` of full batches (static batch size; a batch may straddle two passes) with
-        an attribute ``steps_per_epoch`` (whole batches per pass) when the input size is known; pass it to
-        ``trainer.fit`` as is.
+        A ``tf.data.Dataset`` of batches with an attribute ``steps_per_epoch`` (batches per pass) when the input
+        size is known; pass it to ``trainer.fit`` as is.
+
+    Example:
+    >>> from kitlib import data
+    >>> batches = prepare(data.toy.faces(32, 32), 8, seed=0, augment=data.jitter(32))
+    >>> batches.steps_per_epoch, tuple(next(iter(batches)).shape)
+    (4, (8, 32, 32, 3))
     """
     if not isinstance(ds, tf.data.Dataset):
         raise TypeError(f"prepare expects an unbatched tf.data.Dataset. Received: {type(ds).__name__}")
     if int(batch_size) < 1:
         raise ValueError(f"batch_size must be >= 1. Received: batch_size={batch_size}")
+    if int(shuffle_buffer) < 1:
+        raise ValueError(f"shuffle_buffer must be >= 1. Received: shuffle_buffer={shuffle_buffer}")
+    batch_size = int(batch_size)
+    spec = ds.element_spec
+    if augment is None and any(s.shape.rank is None or not s.shape.is_fully_defined()
+                               for s in tf.nest.flatten(spec) if isinstance(s, tf.TensorSpec)):
+        raise ValueError(f"The images have no fixed size (element_spec={spec}), so they cannot be batched. "
+                         "Load them with a fixed image_size, or pass augment=data.jitter(image_size, scale=1.0) "
+                         "to crop them to one size.")
     count = int(ds.cardinality())
     if count == 0:
         raise ValueError("The dataset is empty: check the folder or the loader's filters (limit=, min_size=).")
-    if 0 < count < batch_size:
+    if 0 < count < batch_size and (repeat or drop_remainder):
         raise ValueError(f"The dataset has {count} images, fewer than one batch of {batch_size}. "
                          f"Use batch_size <= {count} or add images.")
     if cache:
         ds = ds.cache()
-    ds = ds.repeat()
-    if shuffle:
-        buffer = max(1, min(shuffle_buffer, count) if count > 0 else shuffle_buffer)
-        ds = ds.shuffle(buffer, seed=seed, reshuffle_each_iteration=False)
+    buffer = max(1, min(int(shuffle_buffer), count) if count > 0 else int(shuffle_buffer))
+    if repeat:
+        ds = ds.repeat()
+        if shuffle:
+            ds = ds.shuffle(buffer, seed=seed, reshuffle_each_iteration=False)
+    elif shuffle:
+        ds = ds.shuffle(buffer, seed=seed, reshuffle_each_iteration=True)
     if augment is not None:
         counter = tf.data.Dataset.counter(dtype=tf.int64)
         ds = tf.data.Dataset.zip((ds, counter))
+        base = tf.constant(int(seed) % (2**31 - 1), tf.int64)
 
         def apply(element, k):
-            element_seed = tf.stack([tf.constant(seed % (2**31), tf.int64), k])
-            return augment(element, tf.cast(element_seed % (2**31 - 1), tf.int32))
+            return augment(element, tf.cast(tf.stack([base, k % (2**31 - 1)]), tf.int32))
 
         ds = ds.map(apply, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
-    ds = ds.map(_images_to_float, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
-    ds = ds.batch(batch_size, drop_remainder=True).prefetch(tf.data.AUTOTUNE)
+    ds = ds.batch(batch_size, drop_remainder=bool(repeat or drop_remainder))
+    ds = ds.map(_images_to_float, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)  # one op per batch
+    ds = ds.prefetch(tf.data.AUTOTUNE)
     if count > 0:
-        ds.steps_per_epoch = count // batch_size
+        full, rest = divmod(count, batch_size)
+        ds.steps_per_epoch = full + (1 if rest and not repeat and not drop_remainder else 0)
     return ds

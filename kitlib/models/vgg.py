@@ -10,7 +10,7 @@ Where the weights come from (``vgg19(weights=...)``):
 - ``"imagenet"``: the Keras cache (``~/.keras/models/`` or ``$KERAS_HOME/models/``), downloaded there first when the
   machine has internet (Colab, Kaggle);
 - a path to that ``.h5`` file (or any legacy Keras ``.h5`` holding the same layer names);
-- ``None``: random weights (He-normal), which only exercise the code path: style transfer needs the trained ones.
+- ``None``: random weights, which only exercise the code path: style transfer needs the trained ones.
 
 ``resolve_vgg_weights`` picks one of those for notebooks and says plainly which, so that random-weight output is
 never shown as the real method.
@@ -267,7 +267,7 @@ def vgg19(
 
     Args:
         weights: ``"imagenet"`` (Keras cache, downloaded when online), a path to the ``.h5`` weights file, or
-            ``None`` for random He-normal weights (code path only). See ``resolve_vgg_weights``.
+            ``None`` for random weights (Keras default initialiser; code path only). See ``resolve_vgg_weights``.
         layers: names from ``VGG19_LAYERS`` whose activations the model returns.
         input_shape: ``(H, W, 3)``; ``None`` sizes accept any image size.
         value_range: ``(low, high)`` of the input images, e.g. ``(0, 1)`` or ``(-1, 1)``.
@@ -313,8 +313,7 @@ def vgg19(
         else:
             block = int(layer_name[5])
             filters = _VGG19_BLOCKS[block - 1][2]
-            x = keras.layers.Conv2D(filters, 3, padding="same", activation="relu", kernel_initializer="he_normal",
-                                    name=layer_name)(x)
+            x = keras.layers.Conv2D(filters, 3, padding="same", activation="relu", name=layer_name)(x)
         if layer_name in layers:
             outputs[layer_name] = x
     model = keras.Model(inputs, outputs, name=name)

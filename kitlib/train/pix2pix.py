@@ -247,7 +247,7 @@ def translate(generator: keras.Model, images, *, test_mode: str = "paper", batch
         out = np.concatenate([keras.ops.convert_to_numpy(generator(x[i: i + batch_size], training=False))
                               for i in range(0, len(x), batch_size)])
     else:
-        stats = [v for v in generator.non_trainable_weights]
+        stats = list(generator.non_trainable_weights)  # batch-norm moving statistics
         saved = [keras.ops.convert_to_numpy(v) for v in stats]
         out = np.concatenate([keras.ops.convert_to_numpy(generator(x[i: i + 1], training=True))
                               for i in range(len(x))])
@@ -322,14 +322,16 @@ def build_pix2pix(
 
 
 def run_ablation(variants: dict[str, dict], batches, test_inputs, test_targets, *, base: dict | None = None,
-                 epochs: int = 1, mask=None, run_root=None, test_mode: str = "paper", compile_kwargs: dict | None = None,
+                 epochs: int = 1, steps_per_epoch: int | None = None, mask=None, run_root=None, test_mode: str = "paper", compile_kwargs: dict | None = None,
                  verbose=0) -> tuple[dict[str, dict[str, float]], dict[str, object]]:
     """Trains one small pix2pix per variant on the same batches and scores each on the same held-out pairs.
 
-    The paper's ablations (section 4.2-4.4) in a loop: each variant is ``build_pix2pix(**base, **variant)`` trained
-    for ``epochs`` epochs of ``batches`` (each run in ``run_root/NAME`` when given, so re-running resumes or skips
-    finished runs), then ``translate`` of the test inputs in ``test_mode`` and ``eval.paired.paired_metrics``
-    (whole image, and inside ``mask`` when given).
+    The paper's ablations (section 4.2-4.4) in a loop: each variant is ``build_pix2pix(**base, **variant)``, built
+    after ``keras.utils.set_random_seed(base["seed"])`` (same initial state for every variant: a fair comparison),
+    trained for ``epochs`` epochs of ``batches``, then ``translate`` of the test inputs in ``test_mode`` and scored
+    by ``eval.paired.paired_metrics`` (whole image, and inside ``mask`` when given). With ``run_root``, each run
+    lives in ``run_root/<the overrides that differ from build_pix2pix's defaults>`` (``paper_defaults`` for none),
+    so re-running resumes or skips finished runs, and the same configuration in two ablations is trained once.
 
     Args:
         variants: ``{name: build_pix2pix keyword overrides}``, e.g. ``{"L1": {"loss": "l1"}, "cGAN": {"loss":
@@ -338,6 +340,7 @@ def run_ablation(variants: dict[str, dict], batches, test_inputs, test_targets, 
         test_inputs, test_targets: held-out pairs, floats in [-1, 1] or uint8.
         base: keyword arguments shared by every variant (``image_shape``, ``filters``, ``seed``, ...).
         epochs: epochs per variant.
+        steps_per_epoch: steps per epoch (default: ``batches.steps_per_epoch``), e.g. a few for a quick look.
         mask: optional hole mask for the hole metrics.
         run_root: optional folder of the run directories.
         test_mode: ``"paper"`` or ``"eval"``.
@@ -351,6 +354,7 @@ def run_ablation(variants: dict[str, dict], batches, test_inputs, test_targets, 
     >>> table, images = run_ablation({"L1": {"loss": "l1"}, "L1+cGAN": {}}, batches, x, y,
     ...                              base={"image_shape": (32, 32, 3), "filters": 8})   # doctest: +SKIP
     """
+    import inspect
     import pathlib
 
     import numpy as np
@@ -361,12 +365,19 @@ def run_ablation(variants: dict[str, dict], batches, test_inputs, test_targets, 
         raise ValueError("variants must name at least one configuration, e.g. {'L1': {'loss': 'l1'}}.")
     inputs = np.asarray(test_inputs)
     inputs = inputs.astype("float32") / 127.5 - 1.0 if inputs.dtype == np.uint8 else inputs.astype("float32")
+    signatures = [inspect.signature(f).parameters.items() for f in (Pix2Pix.__init__, build_pix2pix)]
+    defaults = {k: p.default for items in signatures for k, p in items if p.default is not inspect.Parameter.empty}
     metrics, outputs = {}, {}
     for name, overrides in variants.items():
-        p2p = build_pix2pix(**{**(base or {}), **overrides})
+        config = {**(base or {}), **overrides}
+        keras.utils.set_random_seed(config.get("seed", 0))
+        p2p = build_pix2pix(**config)
         p2p.compile(**(compile_kwargs or {}))
-        run_dir = None if run_root is None else pathlib.Path(run_root) / name.replace("/", "_").replace(" ", "_")
-        p2p.fit(batches, epochs=epochs, run_dir=run_dir, verbose=verbose)
+        changed = sorted((k, v) for k, v in config.items() if k not in ("image_shape", "test_mode")
+                         and (k not in defaults or defaults[k] != v))
+        slug = "_".join(f"{k}-{v}" for k, v in changed).replace("/", "-").replace(" ", "") or "paper_defaults"
+        run_dir = None if run_root is None else pathlib.Path(run_root) / slug
+        p2p.fit(batches, epochs=epochs, steps_per_epoch=steps_per_epoch, run_dir=run_dir, verbose=verbose)
         outputs[name] = p2p.translate(inputs, test_mode=test_mode)
         metrics[name] = paired_metrics(outputs[name], test_targets, mask=mask)
     return metrics, outputs
