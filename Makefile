@@ -40,7 +40,7 @@ notebooks: $(STAMP)
 		-p no:cacheprovider notebooks
 
 bench: $(STAMP)
-	$(PY) -m kitlib bench all
+	$(PY) -m kitlib bench all --baseline
 
 strip: $(STAMP)
 	$(VENV)/bin/nbstripout --keep-count notebooks/*.ipynb

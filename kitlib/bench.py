@@ -23,6 +23,8 @@ DEFAULTS = {  # image_size, batch_size, steps
     "dcgan": (64, 64, 20),
     "cyclegan": (128, 1, 10),
     "data": (64, 64, 10_000),
+    "style": (256, 1, 10),
+    "adain": (256, 4, 5),
 }
 
 
@@ -204,7 +206,31 @@ def _data(image_size: int, batch_size: int, steps: int, precision: str, xla: str
             "precision": "n/a", "xla": False, "scan_seconds": result.get("scan_seconds")}
 
 
-MODELS = {"dcgan": (_dcgan, _dcgan_baseline), "cyclegan": (_cyclegan, _cyclegan_baseline), "data": (_data, None)}
+# ------------------------------------------------------------------------------------------------- style transfer
+
+
+def _style(image_size: int, batch_size: int, steps: int, precision: str, xla: str, warmup: int) -> dict:
+    """Gatys optimisation iterations (reported as images/s = iterations/s for one image)."""
+    from kitlib.style import gatys_speed
+
+    choice = _setup(precision, xla)
+    result = gatys_speed(image_size, steps=steps, warmup=warmup)
+    return {"seconds_per_step": result["seconds_per_iteration"], "steps_per_second": result["iterations_per_second"],
+            "precision": choice.precision, "xla": choice.xla}
+
+
+def _adain(image_size: int, batch_size: int, steps: int, precision: str, xla: str, warmup: int) -> dict:
+    from kitlib.train.adain import adain_speed
+
+    choice = _setup(precision, xla)
+    result = adain_speed(image_size, batch_size=batch_size, steps=steps, warmup=warmup)
+    return {"seconds_per_step": batch_size / result["train_images_per_second"],
+            "inference_images_per_second": result["inference_images_per_second"],
+            "precision": choice.precision, "xla": choice.xla}
+
+
+MODELS = {"dcgan": (_dcgan, _dcgan_baseline), "cyclegan": (_cyclegan, _cyclegan_baseline), "data": (_data, None),
+          "style": (_style, None), "adain": (_adain, None)}
 
 
 def run(model: str, *, image_size: int | None = None, batch_size: int | None = None, steps: int | None = None,

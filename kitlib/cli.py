@@ -82,12 +82,12 @@ def _cmd_generate(args) -> int:
     out.mkdir(parents=True, exist_ok=True)
     rng = np.random.default_rng(args.seed)
     if config.get("trainer") == "DiffusionModel":  # DDIM sampling of the exported EMA network
-        from kitlib.train.diffusion import generate, sampling_options
+        from kitlib.train.diffusion import ddim_generate, sampling_options
 
         options = sampling_options(config, steps=args.steps)
 
         def sample(n):
-            return generate(generator, n, seed=int(rng.integers(2**31)), **options)
+            return ddim_generate(generator, n, seed=int(rng.integers(2**31)), **options)
     else:
         latent_dim = int(generator.input_shape[-1])
 
@@ -129,13 +129,13 @@ def _cmd_translate(args) -> int:
     from kitlib.data.folders import scan_images
 
     if config.get("trainer") == "DiffusionModel":  # DDIM sampling of the exported EMA network
-        from kitlib.train.diffusion import sampling_options, translate
+        from kitlib.train.diffusion import ddim_translate, sampling_options
 
         size = int(config["model"]["image_shape"][0])
         options = sampling_options(config, steps=args.steps)
 
         def apply(x):
-            return translate(generator, x, seed=args.seed, **options)
+            return ddim_translate(generator, x, seed=args.seed, **options)
     else:
         size = int(generator.input_shape[1])
 
@@ -166,9 +166,11 @@ def _cmd_translate(args) -> int:
 def _cmd_bench(args) -> int:
     from kitlib import bench
 
-    result = bench.run(args.model, image_size=args.image_size, batch_size=args.batch_size, steps=args.steps,
-                       precision=args.precision, xla=args.xla, baseline=args.baseline)
-    print(json.dumps(result) if args.json else bench.format_result(result))
+    names = sorted(bench.MODELS) if args.model == "all" else [args.model]
+    for name in names:
+        result = bench.run(name, image_size=args.image_size, batch_size=args.batch_size, steps=args.steps,
+                           precision=args.precision, xla=args.xla, baseline=args.baseline)
+        print(json.dumps(result) if args.json else bench.format_result(result), flush=True)
     return 0
 
 
@@ -225,7 +227,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=_cmd_translate)
 
     p = sub.add_parser("bench", help="training throughput benchmark")
-    p.add_argument("model")
+    p.add_argument("model", help="dcgan, cyclegan, data, style, adain (and the models added later), or all")
     p.add_argument("--image-size", type=int, default=None)
     p.add_argument("--batch-size", type=int, default=None)
     p.add_argument("--steps", type=int, default=None)

@@ -268,7 +268,7 @@ def train_pix2pix(*, data=None, out, epochs=None, batch_size=None, image_size=No
     image_size = image_size or runtime.pick(quick=32, demo=64, full=256)
     batch_size = batch_size or 1
     epochs = epochs or runtime.pick(quick=1, demo=5, full=200)
-    filters = filters or runtime.pick(quick=8, demo=32, full=64)
+    filters = filters or runtime.pick(quick=8, demo=16, full=64)
     spec = data or "toy:landscapes"
     test = None
     if spec.startswith(("toy:", "inpaint:")):

@@ -208,3 +208,24 @@ def test_sample_images_rows(cycle, columns):
     np.testing.assert_allclose(grid[0], a[0] / 127.5 - 1, atol=1e-6)  # row 0 starts with A[0]
     np.testing.assert_allclose(grid[columns], a[1] / 127.5 - 1, atol=1e-6)  # row 1 starts with A[1]
     np.testing.assert_allclose(grid[3 if cycle else 2], b[0] / 127.5 - 1, atol=1e-6)
+
+
+def test_headless_train_then_translate_every_image(tmp_path, monkeypatch):
+    from PIL import Image
+
+    from kitlib import cli
+    from kitlib.data import toy
+
+    monkeypatch.setenv("KITLIB_PROFILE", "quick")
+    run = tmp_path / "run"
+    assert cli.main(["train", "cyclegan", "--data", "toy:drawings,pixel_art", "--out", str(run), "--epochs", "1",
+                     "--precision", "float32"]) == 0
+    config = read_history(run)[0]
+    assert config["step"] == 8 and 0.0 <= config["val_pixel_grid"] <= 1.0  # quick: 8 toy images, batch 1
+    inputs = toy.write_folder("drawings", tmp_path / "in" / "nested", 3, image_size=48)
+    assert cli.main(["translate", str(run), "--input", str(tmp_path / "in"), "--out", str(tmp_path / "out"),
+                     "--keep-size"]) == 0
+    outputs = sorted((tmp_path / "out" / "nested").glob("*.png"))
+    assert [p.stem for p in outputs] == [p.stem for p in inputs]  # every image, same relative names
+    with Image.open(outputs[0]) as img:
+        assert img.size == (48, 48) and img.mode == "RGB"

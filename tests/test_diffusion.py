@@ -10,8 +10,8 @@ from PIL import Image
 
 from kitlib import runtime
 from kitlib.models.diffusion import DIFFUSION_UNET_VARIANTS, SinusoidalEmbedding, diffusion_unet
-from kitlib.train.diffusion import (DiffusionModel, add_noise, ddim_sample, ddim_step, diffusion_schedule, generate,
-                                    sampling_options, translate)
+from kitlib.train.diffusion import (DiffusionModel, add_noise, ddim_generate, ddim_sample, ddim_step, ddim_translate,
+                                    diffusion_schedule, sampling_options)
 
 SIZE = 32
 
@@ -168,14 +168,14 @@ def test_conditional_sampling_shapes_and_errors():
     model.set_sample_inputs(drawings, drawings)
     rows = model.sample_images()
     assert rows.shape == (12, SIZE, SIZE, 3)   # 4 samples x [condition, generated, target]
-    with pytest.raises(ValueError, match="use translate"):
-        generate(model.ema_network, 2)
+    with pytest.raises(ValueError, match="use ddim_translate"):
+        ddim_generate(model.ema_network, 2)
     with pytest.raises(ValueError, match="resize the images"):
-        translate(model.ema_network, np.zeros((1, 16, 16, 3), "float32"))
+        ddim_translate(model.ema_network, np.zeros((1, 16, 16, 3), "float32"))
     uncond = DiffusionModel(_tiny(), num_samples=3, sampling_steps=2)
     assert uncond.kind == "unconditional" and uncond.sample_images().shape == (3, SIZE, SIZE, 3)
-    with pytest.raises(ValueError, match="use generate"):
-        translate(uncond.ema_network, drawings)
+    with pytest.raises(ValueError, match="use ddim_generate"):
+        ddim_translate(uncond.ema_network, drawings)
 
 
 def _state(model):
@@ -220,7 +220,7 @@ def test_cli_generate_and_translate_load_the_exported_ema_network(tmp_path):
     assert len(files) == 3 and Image.open(files[0]).size == (SIZE, SIZE)
     # the exported EMA network gives the same images as the trainer for the same noise
     loaded = keras.saving.load_model(tmp_path / "ddim" / "export" / "ema_denoiser.keras", compile=False)
-    np.testing.assert_allclose(generate(loaded, 2, steps=2), uncond.generate(2, steps=2), atol=1e-5)
+    np.testing.assert_allclose(ddim_generate(loaded, 2, steps=2), uncond.generate(2, steps=2), atol=1e-5)
 
     cond = DiffusionModel(_tiny(conditional=True), num_samples=2, sampling_steps=2)
     cond.compile()

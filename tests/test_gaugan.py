@@ -37,7 +37,8 @@ def _pairs(n=4, batch=2):
 
 
 def _snapshot(nets):
-    return {(k, v.path, i): np.asarray(v).copy() for k, net in nets.items() for i, v in enumerate(net.trainable_weights)}
+    return {(k, v.path, i): np.asarray(v).copy()
+            for k, net in nets.items() for i, v in enumerate(net.trainable_weights)}
 
 
 @pytest.mark.parametrize("mode", ["encoder", "random_z", "no_z"])
@@ -148,7 +149,8 @@ def test_sample_images_rows_and_label_statistics():
 
 def _weights(gaugan):
     out = {f"{k}/{i}": np.asarray(v) for k, net in gaugan.networks().items() for i, v in enumerate(net.weights)}
-    out.update({f"opt_{k}/{i}": np.asarray(v) for k, o in gaugan.optimizers().items() for i, v in enumerate(o.variables)})
+    out.update({f"opt_{k}/{i}": np.asarray(v)
+                for k, o in gaugan.optimizers().items() for i, v in enumerate(o.variables)})
     return out
 
 

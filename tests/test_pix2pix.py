@@ -150,7 +150,7 @@ def test_resume_continues_exactly(tmp_path):
         keras.utils.set_random_seed(0)  # the same initial weights and dropout seeds for both runs
         g, d = _models("l1+cgan", n_layers=1)
         p2p = Pix2Pix(g, d)
-        p2p.compile()
+        p2p.compile(run_eagerly=True)  # a few tiny steps: eager is faster than tracing three graphs
         return p2p
 
     straight = make()
@@ -167,7 +167,7 @@ def test_resume_continues_exactly(tmp_path):
     keras.utils.set_random_seed(1)  # another init: the checkpoint must bring everything back
     g, d = _models("l1+cgan", n_layers=1)
     resumed = Pix2Pix(g, d)
-    resumed.compile()
+    resumed.compile(run_eagerly=True)
     resumed.fit(_pairs(n=6, batch=1), epochs=2, run_dir=tmp_path / "split", verbose=0)
     assert int(resumed.global_step.numpy()) == 12
     a, b = _weights(straight), _weights(resumed)

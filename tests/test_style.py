@@ -42,7 +42,8 @@ def test_preprocess_input_equals_keras_and_is_bgr_minus_mean():
     np.testing.assert_allclose(ours, keras.applications.vgg19.preprocess_input(rgb.copy()), atol=1e-4)
     pixel = np.array([[[[10.0, 20.0, 30.0]]]], "float32")  # R, G, B
     expected = [30.0 - 103.939, 20.0 - 116.779, 10.0 - 123.68]  # B, G, R minus the BGR means
-    np.testing.assert_allclose(keras.ops.convert_to_numpy(vgg_lib.preprocess_input(pixel))[0, 0, 0], expected, atol=1e-4)
+    got = keras.ops.convert_to_numpy(vgg_lib.preprocess_input(pixel))[0, 0, 0]
+    np.testing.assert_allclose(got, expected, atol=1e-4)
     # other input ranges are mapped to [0, 255] first
     for low, high in ((0.0, 1.0), (-1.0, 1.0)):
         scaled = low + (high - low) * rgb / 255.0
@@ -150,7 +151,8 @@ def test_resolve_weights_cache_path_and_random(tmp_path, monkeypatch):
 
     cache.parent.mkdir(parents=True)
     written = _write_keras_vgg_h5(cache, ["block1_conv1"], np.random.default_rng(2))
-    assert vgg_lib.resolve_vgg_weights("auto") == ("imagenet", f"VGG19 ImageNet weights found in the Keras cache: {cache}")
+    found = vgg_lib.resolve_vgg_weights("auto")
+    assert found == ("imagenet", f"VGG19 ImageNet weights found in the Keras cache: {cache}")
     model = vgg_lib.vgg19("imagenet", ("block1_conv1",))
     np.testing.assert_array_equal(model.get_layer("block1_conv1").get_weights()[0], written["block1_conv1"][0])
     assert vgg_lib.resolve_vgg_weights(cache) == (str(cache), f"VGG19 weights loaded from {cache}")
@@ -186,8 +188,8 @@ def test_lbfgs_runs_and_decreases(extractor, images):
 
 def test_style_blend_weights(extractor, images):
     content, first, second = images
-    _, single = style.style_transfer(content, first, steps=2, size=SIZE, vgg=extractor, progress=False)
-    _, blended = style.style_transfer(content, [first, second], style_blend=[2.0, 0.0], steps=2, size=SIZE,
+    _, single = style.style_transfer(content, first, steps=1, size=SIZE, vgg=extractor, progress=False)
+    _, blended = style.style_transfer(content, [first, second], style_blend=[2.0, 0.0], steps=1, size=SIZE,
                                       vgg=extractor, progress=False)
     np.testing.assert_allclose(blended["loss"], single["loss"], rtol=1e-4)  # weight 0 removes the second style
     _, mixed = style.style_transfer(content, [first, second], steps=1, size=SIZE, vgg=extractor, progress=False)
@@ -213,8 +215,7 @@ def test_preserve_color_keeps_content_chroma(extractor, images):
     yiq = lambda x: tf.image.rgb_to_yiq(x.astype("float32") / 255.0).numpy()  # noqa: E731
     chroma_error = np.abs(yiq(image)[..., 1:] - yiq(content)[..., 1:])
     assert np.median(chroma_error) < 2 / 255  # uint8 rounding; clipping only at saturated pixels
-    without, _ = style.style_transfer(content, style_image, steps=3, size=SIZE, vgg=extractor, progress=False)
-    assert not np.array_equal(image, without)
+    assert np.abs(yiq(image)[..., 0] - yiq(content)[..., 0]).max() > 2 / 255  # the luminance was optimised
 
 
 def test_load_image_and_validation(extractor, images, tmp_path):

@@ -55,15 +55,15 @@ class ScanReport:
     """
 
     root: pathlib.Path
-    good: list = dataclasses.field(default_factory=list)
-    skipped: dict = dataclasses.field(default_factory=dict)
-    converted: dict = dataclasses.field(default_factory=dict)
-    animated: list = dataclasses.field(default_factory=list)
-    mismatched: list = dataclasses.field(default_factory=list)
-    sizes: list = dataclasses.field(default_factory=list)
-    formats: list = dataclasses.field(default_factory=list)
-    modes: list = dataclasses.field(default_factory=list)
-    needs_pil: list = dataclasses.field(default_factory=list)
+    good: list[pathlib.Path] = dataclasses.field(default_factory=list)
+    skipped: dict[str, list[pathlib.Path]] = dataclasses.field(default_factory=dict)
+    converted: dict[str, int] = dataclasses.field(default_factory=dict)
+    animated: list[pathlib.Path] = dataclasses.field(default_factory=list)
+    mismatched: list[pathlib.Path] = dataclasses.field(default_factory=list)
+    sizes: list[tuple[int, int]] = dataclasses.field(default_factory=list)
+    formats: list[str] = dataclasses.field(default_factory=list)
+    modes: list[str] = dataclasses.field(default_factory=list)
+    needs_pil: list[bool] = dataclasses.field(default_factory=list)
     num_files: int = 0
     seconds: float = 0.0
 
@@ -104,7 +104,7 @@ class _Entry:
     path: pathlib.Path
     problem: str | None = None  # skip reason, None when good
     detail: str = ""
-    size: tuple = (0, 0)
+    size: tuple[int, int] = (0, 0)
     format: str = ""
     mode: str = ""
     frames: int = 1

@@ -120,7 +120,8 @@ def adain_encoder(weights: str | os.PathLike | None = "imagenet", *, input_shape
     return vgg19(weights, ADAIN_LAYERS, input_shape=input_shape, value_range=value_range, trainable=False, name=name)
 
 
-def adain_decoder(input_channels: int = ENCODER_CHANNELS, *, filters: int = 64, name: str = "adain_decoder") -> keras.Model:
+def adain_decoder(input_channels: int = ENCODER_CHANNELS, *, filters: int = 64,
+                  name: str = "adain_decoder") -> keras.Model:
     """The AdaIN decoder: VGG19's ``block4_conv1`` mirrored back to an RGB image (8x larger).
 
     As in the official code: 3x3 convolutions after reflection padding with ReLU, nearest-neighbour upsampling,

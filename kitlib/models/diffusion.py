@@ -105,7 +105,8 @@ def diffusion_unet(
     get a gradient from the first step). Residual blocks normalise with non-affine BatchNormalization, as in keras-io.
 
     Reference:
-    - [Song et al., 2020, DDIM](https://arxiv.org/abs/2010.02502), [keras-io DDIM](https://keras.io/examples/generative/ddim/)
+    - [Song et al., 2020, DDIM](https://arxiv.org/abs/2010.02502)
+    - [keras-io DDIM](https://keras.io/examples/generative/ddim/)
     - [Saharia et al., 2022, Palette](https://arxiv.org/abs/2111.05826) (condition concatenated to the input)
 
     Args:
@@ -139,7 +140,8 @@ def diffusion_unet(
     factor = 2 ** (len(widths) - 1)
     if image_size % factor:
         raise ValueError(f"image_size must be divisible by 2 ** (len(widths) - 1) = {factor}. Received: "
-                         f"image_size={image_size} with widths={widths}; use fewer widths or a size multiple of {factor}.")
+                         f"image_size={image_size} with widths={widths}; use fewer widths or a size multiple of "
+                         f"{factor}.")
     name = name or ("conditional_diffusion_unet" if condition_channels else "diffusion_unet")
 
     noisy = keras.Input((image_size, image_size, channels), name="noisy_images")

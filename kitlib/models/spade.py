@@ -76,7 +76,8 @@ def _check_shape(shape, arg: str) -> tuple[int, int, int]:
     shape = tuple(shape) if isinstance(shape, (tuple, list)) else None
     if shape is None or len(shape) != 3 or not all(
             isinstance(v, numbers.Integral) and not isinstance(v, bool) and v >= 1 for v in shape):
-        raise ValueError(f"{arg} must be (height, width, channels) with known positive sizes. Received: {arg}={shape!r}")
+        raise ValueError(f"{arg} must be (height, width, channels) with known positive sizes. "
+                         f"Received: {arg}={shape!r}")
     return tuple(int(v) for v in shape)
 
 
@@ -142,7 +143,7 @@ class SPADE(keras.layers.Layer):
         self.param_free_norm.build(x_shape)
         self.mlp_shared = keras.layers.Conv2D(self.hidden, self.kernel_size, padding="same", activation="relu",
                                               kernel_initializer=spade_initializer(), name="mlp_shared")
-        self.mlp_shared.build(tuple(seg_shape[:-1]) + (seg_shape[-1],))
+        self.mlp_shared.build(seg_shape)
         hidden_shape = tuple(x_shape[:-1]) + (self.hidden,)
         self.mlp_gamma = keras.layers.Conv2D(channels, self.kernel_size, padding="same",
                                              kernel_initializer=spade_initializer(), name="mlp_gamma")
@@ -305,7 +306,8 @@ def spade_generator(
         raise ValueError(
             f"spade_generator with num_upsampling_layers={num_upsampling_layers!r} upsamples {n_up} times, so height "
             f"and width must be multiples of {factor}. Received: input_shape={tuple(input_shape)!r}; resize the "
-            f"label maps or use " + ("'normal'." if n_up > 5 else "images of at least 32 px."))
+            f"label maps to a multiple of {factor}"
+            + (" or use num_upsampling_layers='normal' (32)." if n_up > 5 else "."))
     ngf = _check_positive_int("ngf", ngf, 2 if num_upsampling_layers == "most" else 1)
     if z_dim is not None:
         z_dim = _check_positive_int("z_dim", z_dim)
@@ -416,7 +418,8 @@ def _patch_discriminator(input_shape: tuple, *, scale: int, ndf: int, n_layers: 
         elif n == 0:
             x = keras.layers.Conv2D(nf, 4, strides=stride, kernel_initializer=spade_initializer(), name=prefix)(x)
         else:
-            x = _conv(nf, 4, strides=stride, padding="valid", spectral=spectral, use_bias=norm == "none", name=prefix)(x)
+            x = _conv(nf, 4, strides=stride, padding="valid", spectral=spectral, use_bias=norm == "none",
+                      name=prefix)(x)
             if norm == "instance":
                 x = InstanceNormalization(center=False, scale=False, name=f"{prefix}_norm")(x)
         if not last:

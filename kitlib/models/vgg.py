@@ -221,7 +221,8 @@ def load_vgg19_weights(model: keras.Model, path: str | os.PathLike) -> keras.Mod
     path = pathlib.Path(path)
     if path.suffix not in (".h5", ".hdf5") or path.name.endswith(".weights.h5"):
         raise ValueError(f"VGG19 weights must be a legacy Keras .h5 file such as {VGG19_WEIGHTS_FILE}. Received: "
-                         f"{path}. (A Keras 3 '.weights.h5' is tied to a whole model: load it with model.load_weights.)")
+                         f"{path}. (A Keras 3 '.weights.h5' is tied to a whole model: load it with "
+                         "model.load_weights.)")
     convs = [layer for layer in model.layers if layer.name in VGG19_LAYERS and layer.weights]
     with h5py.File(path, "r") as handle:
         group = handle["model_weights"] if "layer_names" not in handle.attrs and "model_weights" in handle else handle

@@ -6,6 +6,7 @@ Example:
 ['Checkpointer', 'GAN', 'GANTrainer']
 """
 
+from kitlib.train.adain import AdaINTrainer, content_style_pairs
 from kitlib.train.base import GANTrainer
 from kitlib.train.callbacks import GANHealth, LossHistory, NaNGuard, RunCheckpoint, SampleGrid, TensorBoard, read_history
 from kitlib.train.checkpoint import Checkpointer, epoch_exports, load_generator, read_run_config
@@ -16,5 +17,6 @@ from kitlib.train.schedules import LinearDecay
 
 __all__ = [
     "GANTrainer", "GAN", "CycleGAN", "ImagePool", "GANHealth", "Checkpointer", "read_run_config", "epoch_exports", "load_generator", "generate", "latent_interpolation", "LinearDecay",
+    "AdaINTrainer", "content_style_pairs",
     "LossHistory", "NaNGuard", "RunCheckpoint", "SampleGrid", "TensorBoard", "read_history",
 ]

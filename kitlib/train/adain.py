@@ -188,7 +188,8 @@ def adain_speed(size: int = 256, *, batch_size: int = 4, steps: int = 5, warmup:
     import time
 
     if int(steps) < 1 or int(warmup) < 0 or int(batch_size) < 1:
-        raise ValueError(f"steps, batch_size must be >= 1 and warmup >= 0. Received: {steps=}, {batch_size=}, {warmup=}")
+        raise ValueError(f"steps, batch_size must be >= 1 and warmup >= 0. Received: {steps=}, {batch_size=}, "
+                         f"{warmup=}")
     rng = np.random.default_rng(0)
     images = rng.uniform(-1, 1, (batch_size, size, size, 3)).astype("float32")
     trainer = AdaINTrainer(adain_encoder(None), adain_decoder(filters=filters))

@@ -31,8 +31,8 @@ DIFFUSION_LOSSES = ("mae", "mse")
 
 def _check_rates(min_signal_rate: float, max_signal_rate: float) -> None:
     if not 0.0 < min_signal_rate < max_signal_rate < 1.0:
-        raise ValueError(f"Need 0 < min_signal_rate < max_signal_rate < 1. Received: min_signal_rate={min_signal_rate}, "
-                         f"max_signal_rate={max_signal_rate}")
+        raise ValueError(f"Need 0 < min_signal_rate < max_signal_rate < 1. Received: "
+                         f"min_signal_rate={min_signal_rate}, max_signal_rate={max_signal_rate}")
 
 
 def diffusion_schedule(diffusion_times, *, min_signal_rate: float = 0.02, max_signal_rate: float = 0.95):
@@ -74,7 +74,8 @@ def add_noise(images, diffusion_times, noises, *, min_signal_rate: float = 0.02,
         The noisy images (float32 tensor).
 
     Example:
-    >>> x = add_noise(np.zeros((1, 2, 2, 1), "float32"), np.ones((1, 1, 1, 1), "float32"), np.ones((1, 2, 2, 1), "float32"))
+    >>> zeros, ones = np.zeros((1, 2, 2, 1), "float32"), np.ones((1, 2, 2, 1), "float32")
+    >>> x = add_noise(zeros, np.ones((1, 1, 1, 1), "float32"), ones)
     >>> round(float(x[0, 0, 0, 0]), 4)    # noise_rate at t = 1: sqrt(1 - 0.02 ** 2)
     0.9998
     """
@@ -151,7 +152,7 @@ def _is_conditional(network: keras.Model) -> bool:
     return len(network.inputs) == 3
 
 
-def generate(network: keras.Model, n: int, *, steps: int = 20, seed: int = 0, batch_size: int = 64,
+def ddim_generate(network: keras.Model, n: int, *, steps: int = 20, seed: int = 0, batch_size: int = 64,
              min_signal_rate: float = 0.02, max_signal_rate: float = 0.95) -> np.ndarray:
     """``n`` images from an unconditional noise predictor by DDIM; float32 numpy in [-1, 1].
 
@@ -159,11 +160,12 @@ def generate(network: keras.Model, n: int, *, steps: int = 20, seed: int = 0, ba
 
     Example:
     >>> from kitlib.models.diffusion import diffusion_unet
-    >>> generate(diffusion_unet(32, widths=(8, 16), block_depth=1), 2, steps=2).shape
+    >>> ddim_generate(diffusion_unet(32, widths=(8, 16), block_depth=1), 2, steps=2).shape
     (2, 32, 32, 3)
     """
     if _is_conditional(network):
-        raise ValueError(f"{network.name} is conditional (it takes a condition image): use translate(network, images).")
+        raise ValueError(f"{network.name} is conditional (it takes a condition image): "
+                         "use ddim_translate(network, images).")
     if isinstance(n, bool) or not isinstance(n, int) or n < 1:
         raise ValueError(f"n must be an integer >= 1. Received: n={n!r}")
     shape = tuple(network.inputs[0].shape[1:])
@@ -173,7 +175,7 @@ def generate(network: keras.Model, n: int, *, steps: int = 20, seed: int = 0, ba
     return np.clip(np.concatenate([ops.convert_to_numpy(o) for o in out]), -1.0, 1.0)
 
 
-def translate(network: keras.Model, condition, *, steps: int = 20, seed: int = 0, batch_size: int = 64,
+def ddim_translate(network: keras.Model, condition, *, steps: int = 20, seed: int = 0, batch_size: int = 64,
               min_signal_rate: float = 0.02, max_signal_rate: float = 0.95) -> np.ndarray:
     """Translates condition images (uint8, or floats in [-1, 1]) with a conditional noise predictor by DDIM.
 
@@ -182,11 +184,11 @@ def translate(network: keras.Model, condition, *, steps: int = 20, seed: int = 0
     Example:
     >>> from kitlib.models.diffusion import diffusion_unet
     >>> net = diffusion_unet(32, widths=(8, 16), block_depth=1, condition_channels=3)
-    >>> translate(net, np.zeros((2, 32, 32, 3), "uint8"), steps=2).shape
+    >>> ddim_translate(net, np.zeros((2, 32, 32, 3), "uint8"), steps=2).shape
     (2, 32, 32, 3)
     """
     if not _is_conditional(network):
-        raise ValueError(f"{network.name} is unconditional: use generate(network, n).")
+        raise ValueError(f"{network.name} is unconditional: use ddim_generate(network, n).")
     condition = _as_float_images(condition)
     expected = tuple(network.inputs[2].shape[1:])
     if condition.ndim != 4 or condition.shape[1:] != expected:
@@ -201,7 +203,8 @@ def translate(network: keras.Model, condition, *, steps: int = 20, seed: int = 0
 
 
 def sampling_options(config: dict, *, steps: int | None = None) -> dict:
-    """``{"steps", "min_signal_rate", "max_signal_rate"}`` for ``generate``/``translate`` from a run's config.json.
+    """``{"steps", "min_signal_rate", "max_signal_rate"}`` for ``ddim_generate``/``ddim_translate`` from a run's
+    config.json.
 
     Args:
         config: the run directory's ``config.json`` (``kitlib.train.read_run_config(run_dir)``).
@@ -352,11 +355,11 @@ class DiffusionModel(GANTrainer):
 
     def generate(self, n: int, *, steps: int | None = None, seed: int = 0) -> np.ndarray:
         """``n`` images (float32 numpy in [-1, 1]) from the EMA network with ``steps`` DDIM steps."""
-        return generate(self.ema_network, n, seed=seed, **self._options(steps))
+        return ddim_generate(self.ema_network, n, seed=seed, **self._options(steps))
 
     def translate(self, condition, *, steps: int | None = None, seed: int = 0) -> np.ndarray:
         """Translates condition images (uint8 or [-1, 1]) with the EMA network; float32 numpy in [-1, 1]."""
-        return translate(self.ema_network, condition, seed=seed, **self._options(steps))
+        return ddim_translate(self.ema_network, condition, seed=seed, **self._options(steps))
 
     def set_sample_inputs(self, conditions, targets=None) -> None:
         """Fixes the condition images (and optionally their targets) shown by ``sample_images`` every epoch."""

@@ -25,8 +25,8 @@ https://arxiv.org/abs/1903.07291), https://github.com/NVlabs/SPADE
 
 Using a trained generator (exported as ``RUN_DIR/export/generator.keras``)::
 
-    g = kitlib.train.load_generator("runs/06_gaugan")
-    images = kitlib.train.synthesize(g, label_ids)          # (N, H, W) class ids -> (N, H, W, 3) in [-1, 1]
+    g = kitlib.train.load_generator("runs/06_gaugan")        # name="encoder" for the style encoder
+    images = kitlib.train.gaugan.synthesize(g, label_ids)   # (N, H, W) class ids -> (N, H, W, 3) in [-1, 1]
     python -m kitlib translate runs/06_gaugan --input label_pngs/ --out images/   # ids or palette colours
 """
 
@@ -72,7 +72,8 @@ def vgg_perceptual_loss(extractor: keras.Model, fake, real, *, layers=VGG_LAYERS
 
     fake_feats, real_feats = features(fake), features(real)
     if len(fake_feats) != len(layer_weights):
-        raise ValueError(f"The extractor returned {len(fake_feats)} feature maps for {len(layer_weights)} layer weights.")
+        raise ValueError(f"The extractor returned {len(fake_feats)} feature maps for {len(layer_weights)} layer "
+                         "weights; return one per layer of `layers`.")
     terms = [w * losses.l1_loss(tf.stop_gradient(tf.cast(r, "float32")), f)
              for w, f, r in zip(layer_weights, fake_feats, real_feats)]
     return tf.add_n(terms)
@@ -439,7 +440,8 @@ class GauGAN(GANTrainer):
     >>> from kitlib.models.spade import build_gaugan                      # doctest: +SKIP
     >>> g, d, e = build_gaugan(64, num_classes=8, ngf=16, ndf=32)          # doctest: +SKIP
     >>> gaugan = GauGAN(g, d, e, palette=kitlib.data.toy.LANDSCAPE_PALETTE); gaugan.compile()   # doctest: +SKIP
-    >>> gaugan.fit(kitlib.data.prepare(kitlib.data.toy.landscapes(512, 64), 8), epochs=5, run_dir="runs/g")  # doctest: +SKIP
+    >>> batches = kitlib.data.prepare(kitlib.data.toy.landscapes(512, 64), 8)                 # doctest: +SKIP
+    >>> gaugan.fit(batches, epochs=5, run_dir="runs/gaugan")                                  # doctest: +SKIP
     """
 
     kind = "translation"
@@ -515,7 +517,8 @@ class GauGAN(GANTrainer):
     def run_config(self):
         return {
             "adversarial": "hinge", "feature_matching_weight": self.feature_matching_weight,
-            "vgg_weight": self.vgg_weight, "kl_weight": self.kl_weight, "vgg": None if self.vgg is None else self.vgg.name,
+            "vgg_weight": self.vgg_weight, "kl_weight": self.kl_weight,
+            "vgg": None if self.vgg is None else self.vgg.name,
             "num_classes": self.num_classes, "z_dim": self.z_dim, "palette": self.palette.tolist(),
             "image_shape": list(self.generator.output_shape[1:]),
             **{k: v.name for k, v in self.networks().items()},
