@@ -159,7 +159,7 @@ def train_cyclegan(*, data=None, out, epochs=None, batch_size=None, image_size=N
     domain_a, domain_b, info = load_unpaired(data, image_size=image_size, num_toy=num_toy + 4, limit=limit, seed=seed,
                                              min_cell=min_cell if pixel else None)
     held_a, held_b = (next(iter(d.take(4).batch(4))).numpy() for d in (domain_a, domain_b))
-    augment = kdata.jitter(image_size)
+    augment = kdata.jitter(image_size, scale=1.0 if pixel else 286 / 256)  # a resize would make cells irregular
     batches = unpaired(kdata.prepare(domain_a.skip(4), batch_size, seed=seed, augment=augment),
                        kdata.prepare(domain_b.skip(4), batch_size, seed=seed + 1, augment=augment))
     gan = build_cyclegan(generator, discriminator, image_size=image_size, filters=filters, loss=loss, seed=seed)

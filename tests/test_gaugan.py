@@ -9,7 +9,7 @@ import pytest
 import tensorflow as tf
 from PIL import Image
 
-from kitlib import cli, runtime
+from kitlib import cli, runtime, train
 from kitlib.data.toy import LANDSCAPE_PALETTE, make_landscapes
 from kitlib.eval.labels import colorize, label_statistics
 from kitlib.models import vgg as kvgg
@@ -187,7 +187,8 @@ def test_resume_continues_exactly_and_the_cli_translates_label_maps(tmp_path, ca
     config = json.loads((run / "config.json").read_text())
     assert config["trainer"] == "GauGAN" and config["kind"] == "translation"
     assert config["model"]["palette"] == LANDSCAPE_PALETTE.tolist() and config["model"]["vgg"] is None
-    assert set(config["generators"]) == {"generator", "encoder"}
+    assert list(config["generators"]) == ["generator", "style_encoder"]   # the default export is the generator
+    assert train.load_generator(run).name == "spade_generator"
     # the headless sketch path: class-id PNGs and colour-coded PNGs with the run's palette -> images
     labels = make_landscapes(2, SIZE, seed=5)[1]
     sketches = tmp_path / "sketches"

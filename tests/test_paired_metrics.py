@@ -119,6 +119,7 @@ def test_classical_inpainting_fills_the_hole_better_than_the_masked_input():
     floats = paired.classical_inpaint(masked.astype("float32") / 127.5 - 1, mask)   # [-1, 1] in, [-1, 1] out
     assert floats.dtype == np.float32 and -1 <= floats.min() and floats.max() <= 1
     np.testing.assert_allclose((floats + 1) * 127.5, filled, atol=0.51)
+    np.testing.assert_array_equal(paired.classical_inpaint(masked[0], mask), filled[0])   # one HWC image
 
 
 def test_paste_known_and_table_format():

@@ -211,3 +211,28 @@ def test_run_ablation_tiny(tmp_path):
     assert runs == ["filters-8_loss-cgan_patch-patchgan_16", "filters-8_loss-l1"]
     np.testing.assert_array_equal(outputs["L1"], outputs["L1 again"])
     assert not np.array_equal(outputs["L1"], outputs["cGAN"])
+
+
+def test_recipe_trains_evaluates_and_translates(tmp_path, monkeypatch, capsys):
+    """`python -m kitlib train pix2pix` on toy inpainting pairs, then `translate` on a folder of masked images."""
+    from PIL import Image
+
+    from kitlib import cli, data
+
+    monkeypatch.setenv("KITLIB_PROFILE", "quick")
+    run = tmp_path / "run"
+    assert cli.main(["train", "pix2pix", "--data", "toy:paintings", "--limit", "10", "--image-size", "32",
+                     "--precision", "float32", "--out", str(run)]) == 0
+    config = json.loads((run / "config.json").read_text())
+    assert config["kind"] == "translation" and config["test_mode"] == "paper" and config["data"]["held_out"] == 1
+    metrics = json.loads((run / "metrics.json").read_text())
+    assert set(metrics) == {"masked input", "biharmonic", "pix2pix (paper)", "pix2pix + known pixels"}
+    assert metrics["biharmonic"]["hole_l1"] < metrics["masked input"]["hole_l1"]
+    assert "| method |" in (run / "metrics.md").read_text()
+    folder = tmp_path / "masked"
+    folder.mkdir()
+    image = data.toy.make_paintings(1, 32, seed=5)[0]
+    Image.fromarray(data.inpainting_pair(image)[0]).save(folder / "one.png")
+    assert cli.main(["translate", str(run), "--input", str(folder), "--out", str(tmp_path / "filled")]) == 0
+    out = np.asarray(Image.open(tmp_path / "filled" / "one.png"))
+    assert out.shape == (32, 32, 3) and out.dtype == np.uint8

@@ -75,7 +75,7 @@ def _mask(mask, shape: tuple) -> np.ndarray | None:
         m = np.broadcast_to(m, (shape[0],) + m.shape)
     if m.shape != shape[:3]:
         raise ValueError(f"mask must have shape (H, W) or (N, H, W) matching the images {shape}. Received {np.shape(mask)}")
-    m = np.ascontiguousarray(m, dtype=bool)
+    m = np.array(m, dtype=bool, order="C")  # a writable copy (broadcast views are read-only)
     if not m.reshape(len(m), -1).any(axis=1).all():
         raise ValueError("mask is empty for at least one image: hole metrics need at least one masked pixel per image.")
     return m

@@ -10,6 +10,7 @@ Example:
 from kitlib.models.adain import ADAIN_LAYERS, AdaIN, adain, adain_decoder, adain_encoder, stylize
 from kitlib.models.dcgan import (DCGAN_VARIANTS, build_dcgan, dcgan_discriminator, dcgan_generator, seed_discriminator,
                                  seed_generator)
+from kitlib.models.diffusion import DIFFUSION_UNET_VARIANTS, SinusoidalEmbedding, diffusion_unet
 from kitlib.models.layers import InstanceNormalization, ReflectionPadding2D
 from kitlib.models.patchgan import PATCHGAN_VARIANTS, patchgan_discriminator, receptive_field, seed_patchgan_discriminator
 from kitlib.models.resnet import RESNET_VARIANTS, resnet_generator
@@ -23,5 +24,6 @@ __all__ = [
     "PATCHGAN_VARIANTS", "patchgan_discriminator", "receptive_field", "seed_patchgan_discriminator",
     "RESNET_VARIANTS", "resnet_generator", "UNET_VARIANTS", "seed_unet_generator", "unet_generator",
     "ADAIN_LAYERS", "AdaIN", "adain", "adain_decoder", "adain_encoder", "stylize",
+    "DIFFUSION_UNET_VARIANTS", "SinusoidalEmbedding", "diffusion_unet",
     "CONTENT_LAYERS", "STYLE_LAYERS", "VGGPreprocess", "preprocess_input", "resolve_vgg_weights", "vgg19",
 ]

@@ -11,6 +11,8 @@ from kitlib.train.base import GANTrainer
 from kitlib.train.callbacks import GANHealth, LossHistory, NaNGuard, RunCheckpoint, SampleGrid, TensorBoard, read_history
 from kitlib.train.checkpoint import Checkpointer, epoch_exports, load_generator, read_run_config
 from kitlib.train.cyclegan import CycleGAN
+from kitlib.train.diffusion import (DiffusionModel, add_noise, ddim_generate, ddim_sample, ddim_step, ddim_translate,
+                                    diffusion_schedule, sampling_options)
 from kitlib.train.gan import GAN, generate, latent_interpolation
 from kitlib.train.pool import ImagePool
 from kitlib.train.schedules import LinearDecay
@@ -18,5 +20,7 @@ from kitlib.train.schedules import LinearDecay
 __all__ = [
     "GANTrainer", "GAN", "CycleGAN", "ImagePool", "GANHealth", "Checkpointer", "read_run_config", "epoch_exports", "load_generator", "generate", "latent_interpolation", "LinearDecay",
     "AdaINTrainer", "content_style_pairs",
+    "DiffusionModel", "add_noise", "ddim_generate", "ddim_sample", "ddim_step", "ddim_translate", "diffusion_schedule",
+    "sampling_options",
     "LossHistory", "NaNGuard", "RunCheckpoint", "SampleGrid", "TensorBoard", "read_history",
 ]

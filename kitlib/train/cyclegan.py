@@ -87,6 +87,7 @@ class CycleGAN(GANTrainer):
         self.pool_b = ImagePool(pool_size, shape_b, name="pool_b")
         self.sample_a = self.sample_b = None
         self.sample_cycle = False
+        self.built = True  # the four networks are built; without this, Keras tries to trace call() under tf.distribute
 
     def networks(self):
         return {"generator_ab": self.generator_ab, "generator_ba": self.generator_ba,

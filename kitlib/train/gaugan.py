@@ -25,7 +25,7 @@ https://arxiv.org/abs/1903.07291), https://github.com/NVlabs/SPADE
 
 Using a trained generator (exported as ``RUN_DIR/export/generator.keras``)::
 
-    g = kitlib.train.load_generator("runs/06_gaugan")        # name="encoder" for the style encoder
+    g = kitlib.train.load_generator("runs/06_gaugan")        # name="style_encoder" for the encoder
     images = kitlib.train.gaugan.synthesize(g, label_ids)   # (N, H, W) class ids -> (N, H, W, 3) in [-1, 1]
     python -m kitlib translate runs/06_gaugan --input label_pngs/ --out images/   # ids or palette colours
 """
@@ -187,7 +187,7 @@ def synthesize(generator: keras.Model, label_maps, *, z=None, style_images=None,
         codes = None
     elif style_images is not None:
         if encoder is None:
-            raise ValueError("style_images needs the encoder: pass encoder=load_generator(run_dir, name='encoder').")
+            raise ValueError("style_images needs the encoder: pass encoder=load_generator(run_dir, name='style_encoder').")
         style = np.asarray(style_images)
         style = style.astype("float32") / 127.5 - 1.0 if style.dtype == np.uint8 else style.astype("float32")
         style = style[None] if style.ndim == 3 else style
@@ -508,8 +508,15 @@ class GauGAN(GANTrainer):
         return nets
 
     def generators(self):
-        """The generator, and the encoder when there is one (for style-guided synthesis)."""
-        return {k: v for k, v in self.networks().items() if k != "discriminator"}
+        """Exports the generator and, when there is one, the encoder as ``style_encoder`` (for style-guided synthesis).
+
+        Run configs list exports in sorted order and ``load_generator`` / ``translate`` default to the first, so the
+        encoder's export name must sort after ``generator``.
+        """
+        nets = {"generator": self.generator}
+        if self.encoder is not None:
+            nets["style_encoder"] = self.encoder
+        return nets
 
     def extra_state(self):
         return [] if self.fixed_latents is None else [self.fixed_latents]
