@@ -136,6 +136,14 @@ def _cmd_translate(args) -> int:
 
         def apply(x):
             return ddim_translate(generator, x, seed=args.seed, **options)
+    elif config.get("trainer") == "Pix2Pix":  # the run's test-time behaviour: "paper" (dropout on) or "eval"
+        from kitlib.train.pix2pix import translate as pix2pix_translate
+
+        size = int(generator.input_shape[1])
+        test_mode = config.get("test_mode", "eval")
+
+        def apply(x):
+            return pix2pix_translate(generator, x, test_mode=test_mode)
     else:
         size = int(generator.input_shape[1])
 

@@ -147,11 +147,12 @@ def train_cyclegan(*, data=None, out, epochs=None, batch_size=None, image_size=N
 
     runtime.setup(seed=seed, precision=precision)
     pixel = "pixel" in (data or "").lower()
-    image_size = image_size or runtime.pick(quick=32, demo=32, full=256)
-    batch_size = batch_size or runtime.pick(quick=1, demo=1, full=1)
-    epochs = epochs or runtime.pick(quick=1, demo=4, full=200)
-    filters = filters or runtime.pick(quick=8, demo=16, full=64)
-    num_toy = num_toy or runtime.pick(quick=8, demo=100, full=2000)
+    # demo sizes are those of notebooks 03 (pixel art) and 02 (landscapes -> paintings)
+    image_size = image_size or runtime.pick(quick=32, demo=32 if pixel else 64, full=256)
+    batch_size = batch_size or runtime.pick(quick=1, demo=4 if pixel else 1, full=32 if pixel else 1)
+    epochs = epochs or runtime.pick(quick=1, demo=6, full=50 if pixel else 200)
+    filters = filters or runtime.pick(quick=8, demo=32 if pixel else 16, full=64)
+    num_toy = num_toy or runtime.pick(quick=8, demo=400 if pixel else 300, full=4000)
     generator = generator or ("seed_unet" if pixel else runtime.pick(quick="resnet_6blocks", demo="resnet_6blocks",
                                                                        full="resnet_9blocks"))
     discriminator = discriminator or ("seed_patchgan" if pixel else "patchgan_70")

@@ -170,7 +170,8 @@ def test_unpaired_repeats_the_smaller_domain():
     b_images = {x.tobytes() for _, b in batches for x in b}
     assert len(b_images) == 2  # 12 domain-B images drawn from its 2 images
     with pytest.raises(ValueError, match="same batch size"):
-        unpaired(prepare(tf.data.Dataset.from_tensor_slices(_uint8(4)), 2), prepare(tf.data.Dataset.from_tensor_slices(_uint8(4)), 1))
+        four = tf.data.Dataset.from_tensor_slices(_uint8(4))
+        unpaired(prepare(four, 2), prepare(four, 1))
 
 
 def _identity_cyclegan(size=32):
@@ -229,3 +230,44 @@ def test_headless_train_then_translate_every_image(tmp_path, monkeypatch):
     assert [p.stem for p in outputs] == [p.stem for p in inputs]  # every image, same relative names
     with Image.open(outputs[0]) as img:
         assert img.size == (48, 48) and img.mode == "RGB"
+
+
+def test_load_unpaired_reads_every_supported_layout(tmp_path):
+    from PIL import Image
+
+    from kitlib.data import write_tfrecords
+    from kitlib.train.cyclegan import load_unpaired
+
+    rng = np.random.default_rng(0)
+    kaggle = tmp_path / "gan-getting-started"  # the competition layout, written as fixture TFRecords
+    write_tfrecords(rng.integers(0, 256, (3, 40, 40, 3), dtype=np.uint8), kaggle / "monet_tfrec" / "monet")
+    write_tfrecords(rng.integers(0, 256, (5, 40, 40, 3), dtype=np.uint8), kaggle / "photo_tfrec" / "photo",
+                    target="photo", shards=2)
+    photos, monets, info = load_unpaired(str(kaggle), image_size=32)
+    assert (int(photos.cardinality()), int(monets.cardinality())) == (5, 3) and info["a"] == "photo"
+    assert next(iter(photos)).shape == (32, 32, 3)
+
+    def write(folder, n):
+        folder.mkdir(parents=True)
+        for i in range(n):
+            Image.fromarray(_uint8(1, 40, i)[0]).save(folder / f"{i}.png")
+
+    write(tmp_path / "junyanz" / "trainA", 2)
+    write(tmp_path / "junyanz" / "trainB", 4)
+    a, b, info = load_unpaired(str(tmp_path / "junyanz"), image_size=32)
+    assert (int(a.cardinality()), int(b.cardinality()), info["source"]) == (2, 4, "junyanz")
+
+    write(tmp_path / "drawings", 3)
+    for cell, n in (("2", 1), ("cell_4", 2), ("5x5", 3)):  # Pixelization layout: one folder per cell size
+        write(tmp_path / "pixel" / cell, n)
+    spec = f"{tmp_path / 'drawings'},{tmp_path / 'pixel'}"
+    a, b, info = load_unpaired(spec, image_size=32, min_cell=4)
+    assert (int(a.cardinality()), int(b.cardinality())) == (3, 5) and info["b"]["cell_folders"] == ["5x5", "cell_4"]
+    assert int(load_unpaired(spec, image_size=32)[1].cardinality()) == 6  # no filter: every image
+    with pytest.raises(ValueError, match="min_cell=9 needs sub-folders"):
+        load_unpaired(spec, image_size=32, min_cell=9)
+
+    a, b, info = load_unpaired("toy:drawings,pixel_art", image_size=32, num_toy=6, min_cell=4)
+    assert info["source"] == "toy:drawings,pixel_art" and int(b.cardinality()) == 6
+    with pytest.raises(ValueError, match="Toy domains must be two of"):
+        load_unpaired("toy:drawings", image_size=32)

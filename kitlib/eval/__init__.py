@@ -7,5 +7,11 @@ True
 """
 
 from kitlib.eval.diversity import pairwise_diversity, sliced_wasserstein
+from kitlib.eval.paired import (classical_inpaint, format_table, inpainting_table, l1_error, paired_metrics, paste_known,
+                                psnr, ssim, to_unit)
 
-__all__ = ["pairwise_diversity", "sliced_wasserstein"]
+__all__ = [
+    "pairwise_diversity", "sliced_wasserstein",
+    "classical_inpaint", "format_table", "inpainting_table", "l1_error", "paired_metrics", "paste_known", "psnr", "ssim",
+    "to_unit",
+]

@@ -74,7 +74,8 @@ def _mask(mask, shape: tuple) -> np.ndarray | None:
     if m.ndim == 2:
         m = np.broadcast_to(m, (shape[0],) + m.shape)
     if m.shape != shape[:3]:
-        raise ValueError(f"mask must have shape (H, W) or (N, H, W) matching the images {shape}. Received {np.shape(mask)}")
+        raise ValueError(f"mask must have shape (H, W) or (N, H, W) matching the images {shape}. "
+                         f"Received {np.shape(mask)}")
     m = np.array(m, dtype=bool, order="C")  # a writable copy (broadcast views are read-only)
     if not m.reshape(len(m), -1).any(axis=1).all():
         raise ValueError("mask is empty for at least one image: hole metrics need at least one masked pixel per image.")
@@ -267,7 +268,8 @@ def format_table(results: Mapping[str, Mapping[str, float]], *, columns: tuple[s
         cells = []
         for col in columns:
             value = row.get(col)
-            text = "" if value is None else (f"{value:.2f}" if abs(value) >= 10 or math.isinf(value) else f"{value:.4f}")
+            wide = value is not None and (abs(value) >= 10 or math.isinf(value))
+            text = "" if value is None else (f"{value:.2f}" if wide else f"{value:.4f}")
             cells.append(f"**{text}**" if value is not None and len(results) > 1 and value == best.get(col) else text)
         lines.append(f"| {name} | " + " | ".join(cells) + " |")
     return "\n".join(lines)

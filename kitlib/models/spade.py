@@ -82,14 +82,14 @@ def _check_shape(shape, arg: str) -> tuple[int, int, int]:
 
 
 def _conv(filters: int, kernel_size: int, *, spectral: bool, use_bias: bool = True, strides: int = 1,
-          padding: str = "same", name: str) -> keras.layers.Layer:
+          padding: str = "same", name: str, dtype=None) -> keras.layers.Layer:
     """A Conv2D, wrapped in ``SpectralNormalization`` when ``spectral`` (the wrapper then carries ``name``)."""
     if spectral:
         conv = keras.layers.Conv2D(filters, kernel_size, strides=strides, padding=padding, use_bias=use_bias,
-                                   name=f"{name}_conv")
-        return keras.layers.SpectralNormalization(conv, name=name)
+                                   name=f"{name}_conv", dtype=dtype)
+        return keras.layers.SpectralNormalization(conv, name=name, dtype=dtype)
     return keras.layers.Conv2D(filters, kernel_size, strides=strides, padding=padding, use_bias=use_bias,
-                               kernel_initializer=spade_initializer(), name=name)
+                               kernel_initializer=spade_initializer(), name=name, dtype=dtype)
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -134,21 +134,21 @@ class SPADE(keras.layers.Layer):
         if len(x_shape) != 4 or len(seg_shape) != 4 or x_shape[-1] is None or seg_shape[-1] is None:
             raise ValueError(f"SPADE expects [x, segmap], both NHWC with known channels. Received: {input_shape}")
         channels = int(x_shape[-1])
+        dtype = self.dtype_policy  # sublayers follow this layer's policy (also when loaded under another one)
         if self.norm == "batch":  # PyTorch momentum 0.1 is Keras momentum 0.9
             self.param_free_norm = keras.layers.BatchNormalization(
-                momentum=0.9, epsilon=self.epsilon, center=False, scale=False, name="param_free_norm")
+                momentum=0.9, epsilon=self.epsilon, center=False, scale=False, name="param_free_norm", dtype=dtype)
         else:
             self.param_free_norm = InstanceNormalization(epsilon=self.epsilon, center=False, scale=False,
-                                                         name="param_free_norm")
+                                                         name="param_free_norm", dtype=dtype)
         self.param_free_norm.build(x_shape)
-        self.mlp_shared = keras.layers.Conv2D(self.hidden, self.kernel_size, padding="same", activation="relu",
-                                              kernel_initializer=spade_initializer(), name="mlp_shared")
+        conv = dict(kernel_size=self.kernel_size, padding="same", dtype=dtype)
+        self.mlp_shared = keras.layers.Conv2D(self.hidden, activation="relu", kernel_initializer=spade_initializer(),
+                                              name="mlp_shared", **conv)
         self.mlp_shared.build(seg_shape)
         hidden_shape = tuple(x_shape[:-1]) + (self.hidden,)
-        self.mlp_gamma = keras.layers.Conv2D(channels, self.kernel_size, padding="same",
-                                             kernel_initializer=spade_initializer(), name="mlp_gamma")
-        self.mlp_beta = keras.layers.Conv2D(channels, self.kernel_size, padding="same",
-                                            kernel_initializer=spade_initializer(), name="mlp_beta")
+        self.mlp_gamma = keras.layers.Conv2D(channels, kernel_initializer=spade_initializer(), name="mlp_gamma", **conv)
+        self.mlp_beta = keras.layers.Conv2D(channels, kernel_initializer=spade_initializer(), name="mlp_beta", **conv)
         self.mlp_gamma.build(hidden_shape)
         self.mlp_beta.build(hidden_shape)
 
@@ -217,19 +217,20 @@ class SPADEResBlock(keras.layers.Layer):
         def shape(channels):
             return x_shape[:-1] + (channels,)
 
-        spade = dict(norm=self.norm, hidden=self.hidden)
+        dtype = self.dtype_policy  # sublayers follow this layer's policy (also when loaded under another one)
+        spade = dict(norm=self.norm, hidden=self.hidden, dtype=dtype)
         self.norm_0 = SPADE(**spade, name="norm_0")
         self.norm_0.build([x_shape, seg_shape])
-        self.conv_0 = _conv(middle, 3, spectral=self.spectral, name="conv_0")
+        self.conv_0 = _conv(middle, 3, spectral=self.spectral, name="conv_0", dtype=dtype)
         self.conv_0.build(shape(fin))
         self.norm_1 = SPADE(**spade, name="norm_1")
         self.norm_1.build([shape(middle), seg_shape])
-        self.conv_1 = _conv(self.filters, 3, spectral=self.spectral, name="conv_1")
+        self.conv_1 = _conv(self.filters, 3, spectral=self.spectral, name="conv_1", dtype=dtype)
         self.conv_1.build(shape(middle))
         if self.learned_shortcut:
             self.norm_s = SPADE(**spade, name="norm_s")
             self.norm_s.build([x_shape, seg_shape])
-            self.conv_s = _conv(self.filters, 1, spectral=self.spectral, use_bias=False, name="conv_s")
+            self.conv_s = _conv(self.filters, 1, spectral=self.spectral, use_bias=False, name="conv_s", dtype=dtype)
             self.conv_s.build(shape(fin))
 
     def _actvn(self, x):

@@ -53,6 +53,10 @@ class CycleGAN(GANTrainer):
         architecture: JSON-able description of how the networks were built (``build_cyclegan`` sets it); stored in
             the run directory's config and checked when resuming.
 
+    Several GPUs: build, compile and fit inside ``runtime.strategy().scope()``. The image pool's in-place updates
+    are not replica-aware yet, so pass ``pool_size=0`` under a multi-replica ``MirroredStrategy`` (checked on two
+    logical CPU devices; a single device needs nothing special).
+
     Example:
     >>> from kitlib.models.resnet import resnet_generator      # doctest: +SKIP
     >>> from kitlib.models.patchgan import patchgan_discriminator  # doctest: +SKIP
@@ -174,7 +178,7 @@ class CycleGAN(GANTrainer):
         self.sample_cycle = bool(cycle)
 
     def sample_images(self):
-        """Rows of [A, A→B, B, B→A] (or with ``cycle=True`` [A, A→B, A→B→A, B, B→A, B→A→B]) for the fixed batches."""
+        """Rows [A, A→B, B, B→A] (``cycle=True``: [A, A→B, A→B→A, B, B→A, B→A→B]) of the fixed batches."""
         if getattr(self, "sample_a", None) is None:
             raise ValueError("Call set_sample_inputs(images_a, images_b) before using SampleGrid with a CycleGAN.")
         n = min(len(self.sample_a), len(self.sample_b))
@@ -290,10 +294,10 @@ def build_cyclegan(
 
     architecture = {"generator": generator, "discriminator": discriminator, "image_size": image_size,
                     "channels": channels, "filters": filters, "d_filters": d_filters, "norm": norm, "dropout": dropout}
-    return CycleGAN(make_generator("generator_ab"), make_generator("generator_ba"), make_discriminator("discriminator_a"),
-                    make_discriminator("discriminator_b"), loss=loss, cycle_weight=cycle_weight,
-                    identity_weight=identity_weight, pool_size=pool_size, d_loss_weight=d_loss_weight, seed=seed,
-                    architecture=architecture)
+    return CycleGAN(make_generator("generator_ab"), make_generator("generator_ba"),
+                    make_discriminator("discriminator_a"), make_discriminator("discriminator_b"), loss=loss,
+                    cycle_weight=cycle_weight, identity_weight=identity_weight, pool_size=pool_size,
+                    d_loss_weight=d_loss_weight, seed=seed, architecture=architecture)
 
 
 def _toy_domain(family: str, n: int, image_size: int, seed: int, min_cell: int | None) -> tf.data.Dataset:
@@ -446,7 +450,7 @@ class CycleGANMonitor(keras.callbacks.Callback):
     - ``val_d_a_loss`` / ``val_d_b_loss``: the discriminators' losses (times ``d_loss_weight``) on held-out real
       images against the current translations (no pool);
     - with ``pixel_grid="ab"`` or ``"ba"``: ``val_pixel_grid`` (``kitlib.eval.pixel.pixel_grid_score`` of the
-      translations in that direction; ``pixel_grid_input`` holds the inputs' score for reference).
+      translations in that direction; the attribute ``pixel_grid_input`` holds the inputs' score for reference).
 
     A low cycle loss alone can mean the generators barely change their inputs (the seed report's own caveat): read
     it together with the discriminator losses and the pixel-grid score.

@@ -159,7 +159,7 @@ def synthesize(generator: keras.Model, label_maps, *, z=None, style_images=None,
             the generator's size.
         z: ``(N, z_dim)`` or ``(z_dim,)`` (the same code for every map).
         style_images: images ``(N, H, W, 3)`` (uint8 or [-1, 1]) whose style the outputs take; needs ``encoder``.
-        encoder: the run's ``spade_encoder`` (exported as ``encoder``).
+        encoder: the run's ``spade_encoder`` (exported as ``style_encoder``).
         seed: seed of the random codes.
         batch_size: images per generator call.
 
@@ -187,7 +187,8 @@ def synthesize(generator: keras.Model, label_maps, *, z=None, style_images=None,
         codes = None
     elif style_images is not None:
         if encoder is None:
-            raise ValueError("style_images needs the encoder: pass encoder=load_generator(run_dir, name='style_encoder').")
+            raise ValueError("style_images needs the encoder: pass "
+                             "encoder=load_generator(run_dir, name='style_encoder').")
         style = np.asarray(style_images)
         style = style.astype("float32") / 127.5 - 1.0 if style.dtype == np.uint8 else style.astype("float32")
         style = style[None] if style.ndim == 3 else style

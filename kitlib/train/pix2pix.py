@@ -91,12 +91,13 @@ class Pix2Pix(GANTrainer):
                                  "models.patchgan_discriminator (condition_shape=... for a conditional D).")
             inputs = len(discriminator.inputs)
             if loss.endswith("cgan") and inputs != 2:
-                raise ValueError(f"loss={loss!r} needs a conditional discriminator D([x, y]). Received: a discriminator "
-                                 f"with {inputs} input(s); build it with patchgan_discriminator(shape, "
+                raise ValueError(f"loss={loss!r} needs a conditional discriminator D([x, y]). Received: a "
+                                 f"discriminator with {inputs} input(s); build it with patchgan_discriminator(shape, "
                                  "condition_shape=shape), or use loss='gan'/'l1+gan' for an unconditional D.")
             if not loss.endswith("cgan") and inputs != 1:
-                raise ValueError(f"loss={loss!r} needs an unconditional discriminator D(y). Received: a discriminator "
-                                 f"with {inputs} inputs; build it without condition_shape, or use loss='cgan'/'l1+cgan'.")
+                raise ValueError(f"loss={loss!r} needs an unconditional discriminator D(y). Received: a "
+                                 f"discriminator with {inputs} inputs; build it without condition_shape, or use "
+                                 "loss='cgan'/'l1+cgan'.")
         names = ("g_loss", "g_l1") + (("g_adv", "d_loss", "d_acc_real", "d_acc_fake") if uses_d else ())
         super().__init__(loss_names=names, seed=seed, name=name)
         self.generator = generator
@@ -322,7 +323,8 @@ def build_pix2pix(
 
 
 def run_ablation(variants: dict[str, dict], batches, test_inputs, test_targets, *, base: dict | None = None,
-                 epochs: int = 1, steps_per_epoch: int | None = None, mask=None, run_root=None, test_mode: str = "paper", compile_kwargs: dict | None = None,
+                 epochs: int = 1, steps_per_epoch: int | None = None, mask=None, run_root=None,
+                 test_mode: str = "paper", compile_kwargs: dict | None = None,
                  verbose=0) -> tuple[dict[str, dict[str, float]], dict[str, object]]:
     """Trains one small pix2pix per variant on the same batches and scores each on the same held-out pairs.
 
