@@ -13,6 +13,7 @@ from kitlib.train.checkpoint import Checkpointer, epoch_exports, load_generator,
 from kitlib.train.cyclegan import CycleGAN
 from kitlib.train.diffusion import (DiffusionModel, add_noise, ddim_generate, ddim_sample, ddim_step, ddim_translate,
                                     diffusion_schedule, sampling_options)
+from kitlib.train.gaugan import GauGAN, paint, sketch_pad, synthesize, synthesize_folder
 from kitlib.train.gan import GAN, generate, latent_interpolation
 from kitlib.train.pix2pix import PIX2PIX_LOSSES, TEST_MODES, Pix2Pix, build_pix2pix, run_ablation
 from kitlib.train.pix2pix import translate as translate_paired
@@ -24,6 +25,7 @@ __all__ = [
     "AdaINTrainer", "content_style_pairs",
     "DiffusionModel", "add_noise", "ddim_generate", "ddim_sample", "ddim_step", "ddim_translate", "diffusion_schedule",
     "sampling_options",
+    "GauGAN", "paint", "sketch_pad", "synthesize", "synthesize_folder",
     "PIX2PIX_LOSSES", "TEST_MODES", "Pix2Pix", "build_pix2pix", "run_ablation", "translate_paired",
     "LossHistory", "NaNGuard", "RunCheckpoint", "SampleGrid", "TensorBoard", "read_history",
 ]

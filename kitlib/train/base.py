@@ -82,6 +82,7 @@ class GANTrainer(keras.Model):
             choice = last_choice()
             compile_kwargs["jit_compile"] = bool(choice and choice.xla)
         super().compile(**compile_kwargs)
+        self.build_optimizers()  # slots exist before the first trace (else Keras traces the train step twice)
 
     def optimizers(self) -> dict[str, keras.optimizers.Optimizer]:
         if not self._optimizers:
