@@ -12,6 +12,9 @@ colour-change energy that lies on the best grid, corrected for chance:
   ``k = 2..max_cell``; its cell size is the largest ``k`` whose score is within 90% of that best (multiples of the
   true cell fit the grid of its divisors too).
 
+Generated images need one caveat: stride-2 transposed convolutions leave a faint period-2 checkerboard, itself a
+regular 2-pixel grid; pass ``min_cell=3`` when the expected cells are larger, so it is not mistaken for pixel art.
+
 1 means every colour change sits on a regular grid (perfect pixel art), 0 means no grid is preferred over chance
 (photos, drawings, noise). It needs no pretrained network. Cell sizes are capped at ``size // 8`` by default so a
 grid has at least 8 cells per side (a few lucky edges cannot make a coarse grid).
@@ -64,12 +67,16 @@ def _best_share(energy: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
     return on.max(axis=1), total
 
 
-def pixel_grid_scores(images, *, max_cell: int | None = None, tolerance: float = 0.03) -> tuple[np.ndarray, np.ndarray]:
+def pixel_grid_scores(images, *, min_cell: int = 2, max_cell: int | None = None,
+                      tolerance: float = 0.03) -> tuple[np.ndarray, np.ndarray]:
     """Per-image pixel-grid score in [0, 1] and the detected cell size (see the module docstring).
 
     Args:
         images: ``(N, H, W, C)`` or ``(H, W, C)``; uint8 in [0, 255] or floats in [-1, 1].
-        max_cell: largest cell size tried (default ``min(H, W) // 8``, at least 2).
+        min_cell: smallest cell size tried. Stride-2 transposed convolutions leave a period-2 "checkerboard" in
+            generated images, which is a regular 2-pixel grid; when the art you expect has larger cells, pass
+            ``min_cell=3`` so those artifacts do not count as pixel art.
+        max_cell: largest cell size tried (default ``min(H, W) // 8``, at least ``min_cell``).
         tolerance: colour differences (in [0, 1] units, max over channels) up to this value count as no change.
 
     Returns:
@@ -88,14 +95,16 @@ def pixel_grid_scores(images, *, max_cell: int | None = None, tolerance: float =
         raise ValueError(f"images must be at least 4x4 pixels. Received shape {x.shape}")
     if not 0.0 <= tolerance < 1.0:
         raise ValueError(f"tolerance must be in [0, 1). Received: tolerance={tolerance!r}")
-    max_cell = max(2, min(height, width) // 8) if max_cell is None else max_cell
-    if not isinstance(max_cell, int) or not 2 <= max_cell <= min(height, width) // 2:
-        raise ValueError(f"max_cell must be an int in 2..{min(height, width) // 2} for {height}x{width} images. "
-                         f"Received: max_cell={max_cell!r}")
+    if not isinstance(min_cell, int) or min_cell < 2:
+        raise ValueError(f"min_cell must be an int >= 2. Received: min_cell={min_cell!r}")
+    max_cell = max(min_cell, min(height, width) // 8) if max_cell is None else max_cell
+    if not isinstance(max_cell, int) or not min_cell <= max_cell <= min(height, width) // 2:
+        raise ValueError(f"max_cell must be an int in {min_cell}..{min(height, width) // 2} for {height}x{width} "
+                         f"images. Received: max_cell={max_cell!r}")
     energy_x = _axis_energy(x[:, :, 1:] - x[:, :, :-1], tolerance, axis=1)  # (N, W-1): one entry per column line
     energy_y = _axis_energy(x[:, 1:] - x[:, :-1], tolerance, axis=2)  # (N, H-1): one entry per row line
     per_k = []
-    for k in range(2, max_cell + 1):
+    for k in range(min_cell, max_cell + 1):
         on_x, total_x = _best_share(energy_x, k)
         on_y, total_y = _best_share(energy_y, k)
         total = total_x + total_y
@@ -103,13 +112,13 @@ def pixel_grid_scores(images, *, max_cell: int | None = None, tolerance: float =
         per_k.append(np.clip((share - 1.0 / k) / (1.0 - 1.0 / k), 0.0, 1.0))
     per_k = np.stack(per_k, axis=1)  # (N, K)
     scores = per_k.max(axis=1)
-    ks = np.arange(2, max_cell + 1)
+    ks = np.arange(min_cell, max_cell + 1)
     near_best = (per_k >= 0.9 * scores[:, None]) & (scores[:, None] > 0)
     cells = np.where(scores > 0, (near_best * ks).max(axis=1), 1)
     return scores.astype("float32"), cells.astype("int32")
 
 
-def pixel_grid_score(images, *, max_cell: int | None = None, tolerance: float = 0.03) -> float:
+def pixel_grid_score(images, *, min_cell: int = 2, max_cell: int | None = None, tolerance: float = 0.03) -> float:
     """Mean pixel-grid score of a batch: 1 for perfect pixel art, near 0 for smooth or flat-colour images.
 
     Use it to put a number on "the generator learned the pixel-art style": compare the score of translated images
@@ -117,6 +126,7 @@ def pixel_grid_score(images, *, max_cell: int | None = None, tolerance: float = 
 
     Args:
         images: ``(N, H, W, C)`` or ``(H, W, C)``; uint8 in [0, 255] or floats in [-1, 1].
+        min_cell: smallest cell size tried (3 ignores the period-2 checkerboard of transposed convolutions).
         max_cell: largest cell size tried (default ``min(H, W) // 8``).
         tolerance: colour differences up to this value (in [0, 1] units) count as no change.
 
@@ -129,5 +139,5 @@ def pixel_grid_score(images, *, max_cell: int | None = None, tolerance: float = 
     >>> pixel_grid_score(flat)
     0.0
     """
-    scores, _ = pixel_grid_scores(images, max_cell=max_cell, tolerance=tolerance)
+    scores, _ = pixel_grid_scores(images, min_cell=min_cell, max_cell=max_cell, tolerance=tolerance)
     return float(scores.mean())
