@@ -261,10 +261,14 @@ def run(model: str, *, image_size: int | None = None, batch_size: int | None = N
 
 def format_result(result: dict) -> str:
     """One human-readable paragraph for a ``run`` result."""
-    lines = [f"{result['model']}: {result['images_per_second']:.2f} images/s "
+    rate = (f"{result['steps_per_second']:.2f} iterations/s" if "steps_per_second" in result
+            else f"{result['images_per_second']:.2f} images/s")
+    lines = [f"{result['model']}: {rate} "
              f"({result['seconds_per_step']:.3f} s/step, {result['image_size']} px, batch {result['batch_size']}, "
              f"{result['steps']} steps) precision={result['precision']} xla={'on' if result['xla'] else 'off'} "
              f"peak RSS {result['peak_rss_mb']:.0f} MB"]
+    if "inference_images_per_second" in result:
+        lines.append(f"  inference (stylisation): {result['inference_images_per_second']:.2f} images/s")
     if "speedup" in result:
         lines.append(f"  fp32 tutorial-style baseline: {result['baseline_images_per_second']:.2f} images/s "
                      f"({result['baseline_seconds_per_step']:.3f} s/step) -> speed-up x{result['speedup']:.2f}")

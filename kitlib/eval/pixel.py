@@ -12,8 +12,8 @@ colour-change energy that lies on the best grid, corrected for chance:
   ``k = 2..max_cell``; its cell size is the largest ``k`` whose score is within 90% of that best (multiples of the
   true cell fit the grid of its divisors too).
 
-Generated images need one caveat: stride-2 transposed convolutions leave a faint period-2 checkerboard, itself a
-regular 2-pixel grid; pass ``min_cell=3`` when the expected cells are larger, so it is not mistaken for pixel art.
+Generated images need one caveat: stride-2 upsampling (transposed convolutions) can leave 2x2-block structure,
+itself a regular 2-pixel grid; pass ``min_cell=3`` when the expected cells are larger, so it does not count.
 
 1 means every colour change sits on a regular grid (perfect pixel art), 0 means no grid is preferred over chance
 (photos, drawings, noise). It needs no pretrained network. Cell sizes are capped at ``size // 8`` by default so a
@@ -73,9 +73,9 @@ def pixel_grid_scores(images, *, min_cell: int = 2, max_cell: int | None = None,
 
     Args:
         images: ``(N, H, W, C)`` or ``(H, W, C)``; uint8 in [0, 255] or floats in [-1, 1].
-        min_cell: smallest cell size tried. Stride-2 transposed convolutions leave a period-2 "checkerboard" in
-            generated images, which is a regular 2-pixel grid; when the art you expect has larger cells, pass
-            ``min_cell=3`` so those artifacts do not count as pixel art.
+        min_cell: smallest cell size tried. Stride-2 upsampling layers can leave 2x2-block structure in generated
+            images, a regular 2-pixel grid; when the art you expect has larger cells, pass ``min_cell=3`` so it
+            does not count as pixel art.
         max_cell: largest cell size tried (default ``min(H, W) // 8``, at least ``min_cell``).
         tolerance: colour differences (in [0, 1] units, max over channels) up to this value count as no change.
 
@@ -126,7 +126,7 @@ def pixel_grid_score(images, *, min_cell: int = 2, max_cell: int | None = None, 
 
     Args:
         images: ``(N, H, W, C)`` or ``(H, W, C)``; uint8 in [0, 255] or floats in [-1, 1].
-        min_cell: smallest cell size tried (3 ignores the period-2 checkerboard of transposed convolutions).
+        min_cell: smallest cell size tried (3 ignores 2x2 blocks left by stride-2 upsampling).
         max_cell: largest cell size tried (default ``min(H, W) // 8``).
         tolerance: colour differences up to this value (in [0, 1] units) count as no change.
 

@@ -458,21 +458,24 @@ class CycleGANMonitor(keras.callbacks.Callback):
     Args:
         images_a, images_b: held-out batches of each domain (uint8 or floats in [-1, 1]); not used for training.
         pixel_grid: ``None``, ``"ab"`` or ``"ba"``: which translations to score for blockiness.
+        min_cell: smallest cell size the score looks for (3 ignores 2x2 blocks left by stride-2 upsampling; use it
+            when the real pixel art has cells of 3 pixels or more at the training size).
     """
 
-    def __init__(self, images_a, images_b, *, pixel_grid: str | None = None):
+    def __init__(self, images_a, images_b, *, pixel_grid: str | None = None, min_cell: int = 2):
         super().__init__()
         if pixel_grid not in (None, "ab", "ba"):
             raise ValueError(f"pixel_grid must be None, 'ab' or 'ba'. Received: pixel_grid={pixel_grid!r}")
         self.images_a = _as_float_images(images_a)
         self.images_b = _as_float_images(images_b)
         self.pixel_grid = pixel_grid
+        self.min_cell = int(min_cell)
         self.pixel_grid_input = None
         if pixel_grid is not None:
             from kitlib.eval.pixel import pixel_grid_score
 
             source = self.images_a if pixel_grid == "ab" else self.images_b
-            self.pixel_grid_input = pixel_grid_score(np.asarray(source))
+            self.pixel_grid_input = pixel_grid_score(np.asarray(source), min_cell=self.min_cell)
 
     def measure(self, gan: CycleGAN) -> dict[str, float]:
         """The measurements for the current weights of ``gan`` (what ``on_epoch_end`` adds to the logs)."""
@@ -490,7 +493,8 @@ class CycleGANMonitor(keras.callbacks.Callback):
         if self.pixel_grid is not None:
             from kitlib.eval.pixel import pixel_grid_score
 
-            values["val_pixel_grid"] = pixel_grid_score(np.asarray(fake_b if self.pixel_grid == "ab" else fake_a))
+            fake = np.asarray(fake_b if self.pixel_grid == "ab" else fake_a)
+            values["val_pixel_grid"] = pixel_grid_score(fake, min_cell=self.min_cell)
         return values
 
     def on_epoch_end(self, epoch, logs=None):
