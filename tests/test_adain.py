@@ -5,18 +5,14 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from kitlib import data, runtime
+from kitlib import data
 from kitlib.models.adain import ADAIN_LAYERS, AdaIN, adain, adain_decoder, adain_encoder, stylize
 from kitlib.train.adain import AdaINTrainer, adain_speed, content_style_pairs
 
 SIZE = 32
 
 
-@pytest.fixture(autouse=True)
-def _float32():
-    runtime.setup(seed=0, precision="float32")
-    yield
-    keras.mixed_precision.set_global_policy("float32")
+pytestmark = pytest.mark.usefixtures("float32_runtime")
 
 
 @pytest.fixture(scope="module")

@@ -8,7 +8,6 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from kitlib import runtime
 from kitlib.data import prepare
 from kitlib.models.patchgan import patchgan_discriminator
 from kitlib.models.resnet import resnet_generator
@@ -18,11 +17,7 @@ from kitlib.train.cyclegan import (CYCLEGAN_DISCRIMINATORS, CYCLEGAN_GENERATORS,
 from kitlib.train.schedules import LinearDecay
 
 
-@pytest.fixture(autouse=True)
-def _float32():
-    runtime.setup(seed=0, precision="float32")
-    yield
-    keras.mixed_precision.set_global_policy("float32")
+pytestmark = pytest.mark.usefixtures("float32_runtime")
 
 
 def _uint8(n, size=32, seed=0):

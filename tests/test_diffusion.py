@@ -8,7 +8,6 @@ import pytest
 import tensorflow as tf
 from PIL import Image
 
-from kitlib import runtime
 from kitlib.models.diffusion import DIFFUSION_UNET_VARIANTS, SinusoidalEmbedding, diffusion_unet
 from kitlib.train.diffusion import (DiffusionModel, add_noise, ddim_generate, ddim_sample, ddim_step, ddim_translate,
                                     diffusion_schedule, sampling_options)
@@ -16,11 +15,7 @@ from kitlib.train.diffusion import (DiffusionModel, add_noise, ddim_generate, dd
 SIZE = 32
 
 
-@pytest.fixture(autouse=True)
-def _float32():
-    runtime.setup(seed=0, precision="float32")
-    yield
-    keras.mixed_precision.set_global_policy("float32")
+pytestmark = pytest.mark.usefixtures("float32_runtime")
 
 
 def _tiny(conditional=False):

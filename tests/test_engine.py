@@ -2,20 +2,15 @@
 
 import json
 
-import keras
 import numpy as np
 import pytest
 import tensorflow as tf
 
-from kitlib import runtime, train
+from kitlib import train
 from kitlib.models.dcgan import build_dcgan
 
 
-@pytest.fixture(autouse=True)
-def _float32():
-    runtime.setup(seed=0, precision="float32")
-    yield
-    keras.mixed_precision.set_global_policy("float32")
+pytestmark = pytest.mark.usefixtures("float32_runtime")
 
 
 def _batches(n=16, size=32, batch=8):

@@ -9,7 +9,7 @@ import pytest
 import tensorflow as tf
 from PIL import Image
 
-from kitlib import cli, runtime, train
+from kitlib import cli, train
 from kitlib.data.toy import LANDSCAPE_PALETTE, make_landscapes
 from kitlib.eval.labels import colorize, label_statistics
 from kitlib.models import vgg as kvgg
@@ -20,11 +20,7 @@ from kitlib.train.gaugan import (GauGAN, labels_to_one_hot, paint, resolve_vgg, 
 SIZE, CLASSES = 32, 8
 
 
-@pytest.fixture(autouse=True)
-def _float32():
-    runtime.setup(seed=0, precision="float32")
-    yield
-    keras.mixed_precision.set_global_policy("float32")
+pytestmark = pytest.mark.usefixtures("float32_runtime")
 
 
 def _nets(*, z_dim=8, use_encoder=True):

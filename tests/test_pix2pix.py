@@ -7,7 +7,6 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from kitlib import runtime
 from kitlib.models.patchgan import patchgan_discriminator
 from kitlib.models.unet import unet_generator
 from kitlib.train.pix2pix import PIX2PIX_LOSSES, Pix2Pix, build_pix2pix, run_ablation, translate
@@ -16,11 +15,7 @@ SIZE = 32
 SHAPE = (SIZE, SIZE, 3)
 
 
-@pytest.fixture(autouse=True)
-def _float32():
-    runtime.setup(seed=0, precision="float32")
-    yield
-    keras.mixed_precision.set_global_policy("float32")
+pytestmark = pytest.mark.usefixtures("float32_runtime")
 
 
 def _pairs(n=4, batch=2, seed=0):

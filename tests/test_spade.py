@@ -6,16 +6,11 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from kitlib import runtime
 from kitlib.models.spade import (SPADE, UPSAMPLING_LAYERS, SPADEResBlock, build_gaugan, multiscale_discriminator,
                                  spade_encoder, spade_generator)
 
 
-@pytest.fixture(autouse=True)
-def _float32():
-    runtime.setup(seed=0, precision="float32")
-    yield
-    keras.mixed_precision.set_global_policy("float32")
+pytestmark = pytest.mark.usefixtures("float32_runtime")
 
 
 def _conv_same(x, kernel, bias):

@@ -6,18 +6,14 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from kitlib import losses, runtime, style
+from kitlib import losses, style
 from kitlib.data import toy
 from kitlib.models import vgg as vgg_lib
 
 SIZE = 32
 
 
-@pytest.fixture(autouse=True)
-def _float32():
-    runtime.setup(seed=0, precision="float32")
-    yield
-    keras.mixed_precision.set_global_policy("float32")
+pytestmark = pytest.mark.usefixtures("float32_runtime")
 
 
 @pytest.fixture(scope="module")
