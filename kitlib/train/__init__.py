@@ -10,7 +10,7 @@ from kitlib.train.adain import AdaINTrainer, content_style_pairs
 from kitlib.train.base import GANTrainer
 from kitlib.train.callbacks import GANHealth, LossHistory, NaNGuard, RunCheckpoint, SampleGrid, TensorBoard, read_history
 from kitlib.train.checkpoint import Checkpointer, epoch_exports, load_generator, read_run_config
-from kitlib.train.cyclegan import CycleGAN
+from kitlib.train.cyclegan import CycleGAN, CycleGANMonitor, build_cyclegan, load_unpaired, unpaired
 from kitlib.train.diffusion import (DiffusionModel, add_noise, ddim_generate, ddim_sample, ddim_step, ddim_translate,
                                     diffusion_schedule, sampling_options)
 from kitlib.train.gaugan import GauGAN, paint, sketch_pad, synthesize, synthesize_folder
@@ -21,7 +21,7 @@ from kitlib.train.pool import ImagePool
 from kitlib.train.schedules import LinearDecay
 
 __all__ = [
-    "GANTrainer", "GAN", "CycleGAN", "ImagePool", "GANHealth", "Checkpointer", "read_run_config", "epoch_exports", "load_generator", "generate", "latent_interpolation", "LinearDecay",
+    "GANTrainer", "GAN", "CycleGAN", "CycleGANMonitor", "build_cyclegan", "load_unpaired", "unpaired", "ImagePool", "GANHealth", "Checkpointer", "read_run_config", "epoch_exports", "load_generator", "generate", "latent_interpolation", "LinearDecay",
     "AdaINTrainer", "content_style_pairs",
     "DiffusionModel", "add_noise", "ddim_generate", "ddim_sample", "ddim_step", "ddim_translate", "diffusion_schedule",
     "sampling_options",
