@@ -95,6 +95,25 @@ def test_one_step_trains_every_weight_of_all_four_networks_and_logs_monitor(tmp_
     assert int(gan.pool_a.count.numpy()) == 2  # the two fakes of the batch went into the pool
 
 
+def test_stacked_passes_equal_separate_passes():
+    """Instance-norm networks see each sample on their own, so the trainer stacks the identity and translation
+    inputs (and real + fake for each D) into one call; the step must equal the one with separate calls."""
+    gans = []
+    for stacked in (True, False):
+        keras.utils.set_random_seed(3)
+        gan = build_cyclegan("resnet_6blocks", "patchgan_70", image_size=32, filters=4, pool_size=0)
+        assert gan.stack_generators and gan.stack_discriminators
+        gan.stack_generators = gan.stack_discriminators = stacked
+        gan.compile()
+        gan.fit(_stream(n_a=2, n_b=2, batch=2), epochs=1, verbose=0)
+        gans.append(gan)
+    stacked, separate = (_snapshot(g) for g in gans)
+    for key in stacked:
+        np.testing.assert_allclose(stacked[key], separate[key], rtol=1e-4, atol=1e-6, err_msg=str(key))
+    batch_norm = build_cyclegan("resnet_6blocks", "patchgan_70", image_size=32, filters=4, norm="batch")
+    assert not batch_norm.stack_generators and not batch_norm.stack_discriminators
+
+
 def test_seed_unet_bottleneck_never_trains():
     """The seed's U-Net normalises its 1x1 bottleneck: instance norm of one value is 0, so the innermost conv and the
     first decoder block receive no gradient. Everything else trains."""

@@ -76,6 +76,19 @@ def test_inpainting_pair_numpy_and_tensor_agree():
         data.inpainting_pair(image, hole_fraction=1.5)
 
 
+def test_inpainting_jitter_keeps_the_hole_centred_and_a_ninth():
+    photos = data.toy.faces(8, 33, seed=0)
+    augment = data.inpainting_jitter(33)
+    mask = data.inpainting_mask(33)
+    first = None
+    for masked, photo in data.prepare(photos, 8, seed=0, augment=augment, repeat=False).take(1):
+        masked, photo = data.to_uint8(masked).numpy(), data.to_uint8(photo).numpy()
+        assert (masked[:, mask] == 255).all() and (masked[:, ~mask] == photo[:, ~mask]).all()
+        first = photo
+    originals = np.stack(list(photos.as_numpy_iterator()))
+    assert not any(np.array_equal(p, o) for p in first for o in originals)  # the photos were jittered
+
+
 def test_inpainting_pairs_stream_and_written_ab_files_round_trip(tmp_path):
     images = data.toy.faces(3, 32, seed=0)
     masked, original = next(iter(data.inpainting_pairs(images, fill=0)))

@@ -121,6 +121,23 @@ def test_unet_variants_reach_a_1x1_bottleneck(variant, size):
     assert g.get_layer(f"down{UNET_VARIANTS[variant]}_lrelu").output.shape == (None, 1, 1, 16)
 
 
+def test_unet_256_parameter_count_matches_the_reference():
+    # tensorflow_examples' pix2pix.unet_generator(3, norm_type="instancenorm") (and the TF tutorial's BatchNorm
+    # generator, trainable part) has 54,414,979 parameters: bias-free 4x4 convs everywhere but the head, a norm on
+    # the 1x1 bottleneck too. With bottleneck_norm=True ours is that network plus one thing: the first encoder conv
+    # (no norm after it) keeps its bias, as in the paper's Torch code: + 64.
+    reference = 54_414_979
+    instance = unet_generator((256, 256, 3), norm="instance", bottleneck_norm=True)
+    assert instance.count_params() == reference + 64
+    batch = unet_generator((256, 256, 3), norm="batch", bottleneck_norm=True)
+    trainable = sum(int(np.prod(w.shape)) for w in batch.trainable_weights)
+    assert trainable == reference + 64
+    encoder, decoder = [128, 256, 512, 512, 512, 512, 512], [512, 512, 512, 512, 256, 128, 64]
+    assert batch.count_params() - trainable == 2 * sum(encoder + decoder) == 10_880  # moving mean/var, as the tutorial
+    # Default (phillipi/junyanz): no norm on the 1x1 bottleneck, whose conv gets a bias instead: - 1,024 + 512.
+    assert unet_generator((256, 256, 3), norm="instance").count_params() == reference + 64 - 512
+
+
 def test_seed_unet_matches_the_seed_003_description():
     g = seed_unet_generator((256, 256, 3))
     downs = [g.get_layer(f"down{i}_lrelu").output.shape[1:] for i in range(1, 9)]

@@ -16,7 +16,8 @@ from kitlib.data.augment import diff_augment, jitter, random_jitter
 from kitlib.data.folders import ScanReport, image_folder, junyanz_folders, scan_images
 from kitlib.data.kaggle import count_from_filenames, gan_getting_started, read_tfrecords, write_tfrecords
 from kitlib.data.labels import colors_to_ids, label_histogram, label_map_pairs, one_hot_labels
-from kitlib.data.pairs import ab_pairs, inpainting_mask, inpainting_pair, inpainting_pairs, write_inpainting_pairs
+from kitlib.data.pairs import (ab_pairs, inpainting_jitter, inpainting_mask, inpainting_pair, inpainting_pairs,
+                               write_inpainting_pairs)
 from kitlib.data.pipeline import prepare, to_float, to_uint8
 from kitlib.data.tfds import tfds_dataset
 
@@ -25,7 +26,7 @@ __all__ = [
     "jitter", "random_jitter", "diff_augment",
     "ScanReport", "scan_images", "image_folder", "junyanz_folders",
     "write_tfrecords", "read_tfrecords", "count_from_filenames", "gan_getting_started",
-    "ab_pairs", "inpainting_mask", "inpainting_pair", "inpainting_pairs", "write_inpainting_pairs",
+    "ab_pairs", "inpainting_jitter", "inpainting_mask", "inpainting_pair", "inpainting_pairs", "write_inpainting_pairs",
     "label_map_pairs", "one_hot_labels", "colors_to_ids", "label_histogram",
     "tfds_dataset",
 ]

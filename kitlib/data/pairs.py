@@ -14,11 +14,13 @@ from __future__ import annotations
 import math
 import pathlib
 import warnings
+from typing import Any, Callable
 
 import numpy as np
 import tensorflow as tf
 from PIL import Image
 
+from kitlib.data.augment import jitter
 from kitlib.data.folders import decode_rgb, fit_image, scan_images
 
 INPUT_SIDES = ("left", "right")
@@ -177,6 +179,33 @@ def inpainting_pairs(ds: tf.data.Dataset, *, hole_fraction: float = 1 / 9, fill:
     hole_fraction = _check_fraction(hole_fraction)
     return ds.map(lambda image: inpainting_pair(image, hole_fraction=hole_fraction, fill=fill),
                   num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
+
+
+def inpainting_jitter(image_size: int, *, scale: float = 286 / 256, flip: bool = True, hole_fraction: float = 1 / 9,
+                      fill: int = 255) -> Callable[[Any, tf.Tensor], Any]:
+    """An ``augment(photo, seed) -> (masked, photo)`` for ``prepare``: jitter the photo, then cut the centred hole.
+
+    Jittering ``(masked, photo)`` pairs instead would move and rescale the hole (a crop of an upscaled image puts it
+    off-centre and makes it larger), so the model would train on holes unlike the centred 1/9 ones it is tested on.
+
+    Args:
+        image_size: output height and width.
+        scale, flip: as in ``random_jitter``.
+        hole_fraction, fill: as in ``inpainting_pair``.
+
+    Example:
+    >>> from kitlib.data import prepare, toy
+    >>> masked, photo = next(iter(prepare(toy.faces(8, 32), 4, augment=inpainting_jitter(32))))
+    >>> float(masked[0, 16, 16, 0]), tuple(photo.shape)
+    (1.0, (4, 32, 32, 3))
+    """
+    hole_fraction = _check_fraction(hole_fraction)
+    jittered = jitter(image_size, scale=scale, flip=flip)
+
+    def augment(photo, seed):
+        return inpainting_pair(jittered(photo, seed), hole_fraction=hole_fraction, fill=fill)
+
+    return augment
 
 
 def write_inpainting_pairs(src_folder, dst_folder, image_size: int, *, hole_fraction: float = 1 / 9,

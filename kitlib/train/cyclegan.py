@@ -34,6 +34,26 @@ CYCLEGAN_DISCRIMINATORS = ("patchgan_70", "seed_patchgan", "patchgan_16", "patch
 TOY_DOMAINS = ("landscapes", "paintings", "drawings", "pixel_art", "faces")
 
 
+def _per_sample(model: keras.Model) -> bool:
+    """True when no layer of ``model`` (nested models included) mixes the samples of a batch."""
+    layers = list(model.layers)
+    while layers:
+        layer = layers.pop()
+        if isinstance(layer, keras.layers.BatchNormalization):
+            return False
+        layers.extend(getattr(layer, "layers", []))
+    return True
+
+
+def _both(network: keras.Model, x, y, stacked: bool):
+    """``network(x), network(y)`` in training mode; one call on the stacked batch when ``stacked``."""
+    if not stacked:
+        return network(x, training=True), network(y, training=True)
+    out = network(tf.concat([x, y], axis=0), training=True)
+    n = tf.shape(x)[0]
+    return out[:n], out[n:]
+
+
 class CycleGAN(GANTrainer):
     """Two generators (A→B, B→A), two discriminators, four optimizers, the junyanz recipe by default.
 
@@ -91,6 +111,10 @@ class CycleGAN(GANTrainer):
         self.pool_b = ImagePool(pool_size, shape_b, name="pool_b")
         self.sample_a = self.sample_b = None
         self.sample_cycle = False
+        # Networks whose layers treat each sample on its own (instance norm, no batch norm) give the same result
+        # on a stacked batch: one call instead of two (identity + translation, real + fake) is exact and faster.
+        self.stack_generators = all(_per_sample(g) for g in (generator_ab, generator_ba))
+        self.stack_discriminators = all(_per_sample(d) for d in (discriminator_a, discriminator_b))
         self.built = True  # the four networks are built; without this, Keras tries to trace call() under tf.distribute
 
     def networks(self):
@@ -130,9 +154,13 @@ class CycleGAN(GANTrainer):
         real_a, real_b = tf.cast(real_a, "float32"), tf.cast(real_b, "float32")
         use_identity = self.identity_weight > 0
         with tf.GradientTape() as tape:
-            fake_b = self.generator_ab(real_a, training=True)
+            if use_identity:  # G_ab sees real A (translation) and real B (identity): one call when stacked
+                fake_b, same_b = _both(self.generator_ab, real_a, real_b, self.stack_generators)
+                fake_a, same_a = _both(self.generator_ba, real_b, real_a, self.stack_generators)
+            else:
+                fake_b = self.generator_ab(real_a, training=True)
+                fake_a = self.generator_ba(real_b, training=True)
             cycled_a = self.generator_ba(fake_b, training=True)
-            fake_a = self.generator_ba(real_b, training=True)
             cycled_b = self.generator_ab(fake_a, training=True)
             adv_ab = losses.generator_loss(self.loss, self.discriminator_b(fake_b, training=True))
             adv_ba = losses.generator_loss(self.loss, self.discriminator_a(fake_a, training=True))
@@ -140,8 +168,7 @@ class CycleGAN(GANTrainer):
             cycle_b = losses.cycle_loss(real_b, cycled_b)
             g_loss = adv_ab + adv_ba + self.cycle_weight * (cycle_a + cycle_b)
             if use_identity:
-                identity = (losses.identity_loss(real_b, self.generator_ab(real_b, training=True))
-                            + losses.identity_loss(real_a, self.generator_ba(real_a, training=True)))
+                identity = losses.identity_loss(real_b, same_b) + losses.identity_loss(real_a, same_a)
                 g_loss += self.cycle_weight * self.identity_weight * identity
             else:
                 identity = tf.constant(0.0)
@@ -160,7 +187,7 @@ class CycleGAN(GANTrainer):
     def _d_step(self, name, discriminator, real, fake):
         with tf.GradientTape() as tape:
             d_loss = self.d_loss_weight * losses.discriminator_loss(
-                self.loss, discriminator(real, training=True), discriminator(fake, training=True))
+                self.loss, *_both(discriminator, real, fake, self.stack_discriminators))
             scaled = self.scale_loss(name, d_loss)
         self.minimize(name, tape, scaled)
         return d_loss
