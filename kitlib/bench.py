@@ -4,10 +4,12 @@ For each model the benchmark builds the networks and trainer exactly as the note
 runs warm-up steps, then times N steps of the same ``train_step`` the trainers use (through ``Model.fit``), and
 reports images/s, the precision and XLA setting actually used, and the peak resident memory. ``--baseline`` also
 times a straightforward fp32 implementation in the style of the TensorFlow tutorials (a ``tf.function`` train step,
-``GroupNormalization`` for instance norm, no mixed precision) so the speed-up is measured in one run.
+``GroupNormalization`` for instance norm, no mixed precision) so the speed-up is measured in one run (dcgan,
+cyclegan and pix2pix have one).
 
 Example:
     python -m kitlib bench dcgan --baseline
+    python -m kitlib bench pix2pix --baseline
     python -m kitlib bench cyclegan --image-size 128 --batch-size 1 --steps 10 --json
 """
 
@@ -22,6 +24,8 @@ import keras
 DEFAULTS = {  # image_size, batch_size, steps
     "dcgan": (64, 64, 20),
     "cyclegan": (128, 1, 10),
+    "pix2pix": (256, 1, 10),  # U-Net256 at 256 px, batch 1: the paper's setting
+    "gaugan": (64, 8, 10),  # recipes.train_gaugan's demo profile (its full one, 256 px x 32, is for GPUs)
     "data": (64, 64, 10_000),
     "style": (256, 1, 10),
     "adain": (256, 4, 5),
@@ -195,15 +199,195 @@ def _cyclegan_baseline(image_size: int, batch_size: int, steps: int, warmup: int
     return {"seconds_per_step": _time_function(step, batch, steps, warmup), "precision": "float32", "xla": False}
 
 
+# ---------------------------------------------------------------------------------------------------------- pix2pix
+
+
+def _pix2pix(image_size: int, batch_size: int, steps: int, precision: str, xla: str, warmup: int) -> dict:
+    """``build_pix2pix`` as the recipe builds it: U-Net (1x1 bottleneck; U-Net256 at 256 px), PatchGAN 70, filters 64."""
+    import numpy as np
+
+    from kitlib.train.pix2pix import build_pix2pix
+
+    choice = _setup(precision, xla)
+    p2p = build_pix2pix((image_size, image_size, 3))
+    p2p.compile()
+    rng = np.random.default_rng(0)
+    batch = tuple(rng.uniform(-1, 1, (batch_size, image_size, image_size, 3)).astype("float32") for _ in range(2))
+    seconds = _time_fit(p2p, batch, steps, warmup)
+    return {"seconds_per_step": seconds, "precision": choice.precision, "xla": choice.xla}
+
+
+def _pix2pix_tutorial_networks(image_size: int):
+    """The TF pix2pix tutorial's Generator and Discriminator, with the U-Net depth reaching 1x1 at any size.
+
+    At 256 px this is the tutorial's code (8 down / 7 up blocks, 64 filters). Differences from kitlib's
+    ``build_pix2pix`` networks (same layout otherwise): the tutorial's convs have no bias even where no norm follows
+    (the first conv of each network, the U-Net's innermost one), and it batch-normalises the 1x1 innermost block.
+    """
+    import math
+
+    import keras
+
+    initializer = keras.initializers.RandomNormal(0.0, 0.02)
+
+    def downsample(filters, apply_batchnorm=True):
+        block = keras.Sequential()
+        block.add(keras.layers.Conv2D(filters, 4, strides=2, padding="same", kernel_initializer=initializer,
+                                      use_bias=False))
+        if apply_batchnorm:
+            block.add(keras.layers.BatchNormalization())
+        block.add(keras.layers.LeakyReLU())
+        return block
+
+    def upsample(filters, apply_dropout=False):
+        block = keras.Sequential()
+        block.add(keras.layers.Conv2DTranspose(filters, 4, strides=2, padding="same", kernel_initializer=initializer,
+                                               use_bias=False))
+        block.add(keras.layers.BatchNormalization())
+        if apply_dropout:
+            block.add(keras.layers.Dropout(0.5))
+        block.add(keras.layers.ReLU())
+        return block
+
+    channels = [64 * min(2**i, 8) for i in range(int(math.log2(image_size)))]  # 64, 128, 256, 512, 512, ...
+    down_stack = [downsample(channels[0], apply_batchnorm=False)] + [downsample(c) for c in channels[1:]]
+    up_stack = [upsample(c, apply_dropout=i < 3) for i, c in enumerate(reversed(channels[:-1]))]
+    last = keras.layers.Conv2DTranspose(3, 4, strides=2, padding="same", kernel_initializer=initializer,
+                                        activation="tanh")
+    inputs = keras.Input((image_size, image_size, 3))
+    x = inputs
+    skips = []
+    for down in down_stack:
+        x = down(x)
+        skips.append(x)
+    for up, skip in zip(up_stack, reversed(skips[:-1])):
+        x = keras.layers.Concatenate()([up(x), skip])
+    generator = keras.Model(inputs, last(x), name="tutorial_generator")
+
+    inp = keras.Input((image_size, image_size, 3), name="input_image")
+    tar = keras.Input((image_size, image_size, 3), name="target_image")
+    x = keras.layers.Concatenate()([inp, tar])
+    x = downsample(256)(downsample(128)(downsample(64, apply_batchnorm=False)(x)))
+    x = keras.layers.Conv2D(512, 4, strides=1, kernel_initializer=initializer, use_bias=False)(
+        keras.layers.ZeroPadding2D()(x))
+    x = keras.layers.LeakyReLU()(keras.layers.BatchNormalization()(x))
+    x = keras.layers.Conv2D(1, 4, strides=1, kernel_initializer=initializer)(keras.layers.ZeroPadding2D()(x))
+    discriminator = keras.Model([inp, tar], x, name="tutorial_discriminator")
+    return generator, discriminator
+
+
+def _pix2pix_baseline(image_size: int, batch_size: int, steps: int, warmup: int) -> dict:
+    """TF pix2pix tutorial style: fp32, BCE from logits + 100 x L1, two tapes in one tf.function."""
+    import keras
+    import numpy as np
+    import tensorflow as tf
+
+    _setup("float32", "off")
+    generator, discriminator = _pix2pix_tutorial_networks(image_size)
+    bce = keras.losses.BinaryCrossentropy(from_logits=True)
+    g_opt, d_opt = keras.optimizers.Adam(2e-4, beta_1=0.5), keras.optimizers.Adam(2e-4, beta_1=0.5)
+    lam = 100.0
+
+    @tf.function
+    def step(batch):
+        input_image, target = batch
+        with tf.GradientTape() as gen_tape, tf.GradientTape() as disc_tape:
+            gen_output = generator(input_image, training=True)
+            disc_real_output = discriminator([input_image, target], training=True)
+            disc_generated_output = discriminator([input_image, gen_output], training=True)
+            gen_loss = (bce(tf.ones_like(disc_generated_output), disc_generated_output)
+                        + lam * tf.reduce_mean(tf.abs(target - gen_output)))
+            disc_loss = (bce(tf.ones_like(disc_real_output), disc_real_output)
+                         + bce(tf.zeros_like(disc_generated_output), disc_generated_output))
+        g_opt.apply_gradients(zip(gen_tape.gradient(gen_loss, generator.trainable_variables),
+                                  generator.trainable_variables))
+        d_opt.apply_gradients(zip(disc_tape.gradient(disc_loss, discriminator.trainable_variables),
+                                  discriminator.trainable_variables))
+        return gen_loss
+
+    rng = np.random.default_rng(0)
+    shape = (batch_size, image_size, image_size, 3)
+    batch = tuple(tf.constant(rng.uniform(-1, 1, shape), tf.float32) for _ in range(2))
+    return {"seconds_per_step": _time_function(step, batch, steps, warmup), "precision": "float32", "xla": False}
+
+
+# ----------------------------------------------------------------------------------------------------------- gaugan
+
+GAUGAN_NGF = 16  # recipes.train_gaugan's demo profile (ndf = min(64, 2 ngf), spade_hidden = min(128, 2 ngf))
+
+
+def _gaugan(image_size: int, batch_size: int, steps: int, precision: str, xla: str, warmup: int) -> dict:
+    """``build_gaugan`` + ``GauGAN`` (with the style encoder) as the recipe builds them, on random class-id maps.
+
+    The labels are class ids, as the recipe's batches carry them, so the one-hot encoding inside the train step is
+    timed too. The VGG perceptual loss is on only where ImageNet VGG19 weights are present (``vgg_loss``).
+    """
+    import contextlib
+    import sys
+
+    import numpy as np
+
+    from kitlib.data.toy import LANDSCAPE_CLASSES
+    from kitlib.models.spade import build_gaugan
+    from kitlib.train.gaugan import GauGAN
+
+    choice = _setup(precision, xla)
+    num_classes, ngf = len(LANDSCAPE_CLASSES), GAUGAN_NGF
+    g, d, e = build_gaugan(image_size, num_classes, ngf=ngf, ndf=min(64, 2 * ngf), spade_hidden=min(128, 2 * ngf))
+    with contextlib.redirect_stdout(sys.stderr):  # GauGAN prints the VGG message; stdout stays the result alone
+        gaugan = GauGAN(g, d, e)
+    gaugan.compile()
+    rng = np.random.default_rng(0)
+    images = rng.uniform(-1, 1, (batch_size, image_size, image_size, 3)).astype("float32")
+    labels = rng.integers(0, num_classes, (batch_size, image_size, image_size)).astype("uint8")
+    seconds = _time_fit(gaugan, (images, labels), steps, warmup)
+    return {"seconds_per_step": seconds, "precision": choice.precision, "xla": choice.xla, "ngf": ngf,
+            "num_classes": num_classes, "vgg_loss": gaugan.vgg is not None}
+
+
 # ------------------------------------------------------------------------------------------------------------- data
 
 
 def _data(image_size: int, batch_size: int, steps: int, precision: str, xla: str, warmup: int) -> dict:
+    """Decode + augment throughput of a JPEG folder, then the DCGAN step fed by that pipeline vs a synthetic batch."""
     from kitlib.data.bench import data_throughput
 
     result = data_throughput(num_images=steps, image_size=image_size, batch_size=batch_size)
+    real, synthetic, choice = _dcgan_real_vs_synthetic(image_size, batch_size, precision, xla, warmup)
     return {"images_per_second": result["images_per_second"], "seconds_per_step": batch_size / result["images_per_second"],
-            "precision": "n/a", "xla": False, "scan_seconds": result.get("scan_seconds")}
+            "precision": "n/a", "xla": False, "scan_seconds": result.get("scan_seconds"),
+            "train_step_seconds_real_input": real, "train_step_seconds_synthetic_input": synthetic,
+            "train_step_precision": choice.precision}
+
+
+def _dcgan_real_vs_synthetic(image_size: int, batch_size: int, precision: str, xla: str, warmup: int,
+                             steps: int = 5, num_images: int = 512):
+    """Seconds per DCGAN step fed by ``prepare(image_folder(JPEGs), augment=jitter)`` and by one synthetic batch."""
+    import tempfile
+
+    import numpy as np
+
+    from kitlib.data.augment import jitter
+    from kitlib.data.bench import write_jpeg_folder
+    from kitlib.data.folders import image_folder
+    from kitlib.data.pipeline import prepare
+    from kitlib.models.dcgan import build_dcgan
+    from kitlib.train import GAN
+
+    choice = _setup(precision, xla)
+    g, d = build_dcgan("seed", image_size=image_size)
+    gan = GAN(g, d, loss="bce")
+    gan.compile()
+    with tempfile.TemporaryDirectory(prefix="kitlib_bench_") as tmp:
+        folder = write_jpeg_folder(tmp, num_images, image_size)
+        batches = prepare(image_folder(folder, image_size), min(batch_size, num_images), seed=0,
+                          augment=jitter(image_size))
+        timer = _StepTimer()
+        gan.fit(batches, epochs=1, steps_per_epoch=warmup + steps, callbacks=[timer], verbose=0)
+        real = (timer.times[-1] - timer.times[warmup - 1]) / steps
+    batch = np.random.default_rng(0).uniform(-1, 1, (min(batch_size, num_images), image_size, image_size, 3))
+    synthetic = _time_fit(gan, batch.astype("float32"), steps, warmup)
+    return real, synthetic, choice
 
 
 # ------------------------------------------------------------------------------------------------- style transfer
@@ -216,6 +400,7 @@ def _style(image_size: int, batch_size: int, steps: int, precision: str, xla: st
     choice = _setup(precision, xla)
     result = gatys_speed(image_size, steps=steps, warmup=warmup)
     return {"seconds_per_step": result["seconds_per_iteration"], "steps_per_second": result["iterations_per_second"],
+            "images_per_second": result["iterations_per_second"], "batch_size": 1,
             "precision": choice.precision, "xla": choice.xla}
 
 
@@ -229,8 +414,9 @@ def _adain(image_size: int, batch_size: int, steps: int, precision: str, xla: st
             "precision": choice.precision, "xla": choice.xla}
 
 
-MODELS = {"dcgan": (_dcgan, _dcgan_baseline), "cyclegan": (_cyclegan, _cyclegan_baseline), "data": (_data, None),
-          "style": (_style, None), "adain": (_adain, None)}
+MODELS = {"dcgan": (_dcgan, _dcgan_baseline), "cyclegan": (_cyclegan, _cyclegan_baseline),
+          "pix2pix": (_pix2pix, _pix2pix_baseline), "gaugan": (_gaugan, None), "style": (_style, None),
+          "adain": (_adain, None), "data": (_data, None)}
 
 
 def run(model: str, *, image_size: int | None = None, batch_size: int | None = None, steps: int | None = None,
@@ -238,7 +424,8 @@ def run(model: str, *, image_size: int | None = None, batch_size: int | None = N
     """Runs one benchmark and returns a JSON-able dict.
 
     Keys: ``model``, ``images_per_second``, ``seconds_per_step``, ``precision``, ``xla``, ``peak_rss_mb``,
-    ``image_size``, ``batch_size``, ``steps``; with ``baseline``: ``baseline_images_per_second`` and ``speedup``.
+    ``image_size``, ``batch_size``, ``steps``, plus the model's own; with ``baseline``: ``baseline_images_per_second``
+    and ``speedup`` (``baseline_note`` for models without a baseline: gaugan, style, adain, data).
     """
     if model not in MODELS:
         raise ValueError(f"model must be one of {sorted(MODELS)}. Received: model={model!r}")
@@ -255,6 +442,8 @@ def run(model: str, *, image_size: int | None = None, batch_size: int | None = N
         out["baseline_seconds_per_step"] = base["seconds_per_step"]
         out["baseline_images_per_second"] = batch_size / base["seconds_per_step"]
         out["speedup"] = out["images_per_second"] / out["baseline_images_per_second"]
+    elif baseline:
+        out["baseline_note"] = f"no tutorial-style baseline for {model}"
     out["peak_rss_mb"] = round(_peak_rss_mb(), 1)
     return out
 
@@ -269,6 +458,15 @@ def format_result(result: dict) -> str:
              f"peak RSS {result['peak_rss_mb']:.0f} MB"]
     if "inference_images_per_second" in result:
         lines.append(f"  inference (stylisation): {result['inference_images_per_second']:.2f} images/s")
+    if "vgg_loss" in result:
+        lines.append(f"  ngf {result['ngf']}, {result['num_classes']} classes, VGG perceptual loss "
+                     + ("on" if result["vgg_loss"] else "off (no ImageNet VGG19 weights here)"))
+    if "train_step_seconds_real_input" in result:
+        lines.append(f"  DCGAN train step ({result['train_step_precision']}) fed by this pipeline: "
+                     f"{result['train_step_seconds_real_input']:.3f} s/step; by a synthetic batch: "
+                     f"{result['train_step_seconds_synthetic_input']:.3f} s/step")
+    if "baseline_note" in result:
+        lines.append(f"  {result['baseline_note']}")
     if "speedup" in result:
         lines.append(f"  fp32 tutorial-style baseline: {result['baseline_images_per_second']:.2f} images/s "
                      f"({result['baseline_seconds_per_step']:.3f} s/step) -> speed-up x{result['speedup']:.2f}")

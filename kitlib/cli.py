@@ -16,6 +16,7 @@ Example:
 from __future__ import annotations
 
 import argparse
+import inspect
 import json
 import pathlib
 import sys
@@ -48,9 +49,15 @@ def _cmd_demo(args) -> int:
 def _cmd_train(args) -> int:
     from kitlib import recipes
 
+    extra = {}
+    if args.loss is not None:
+        if "loss" not in inspect.signature(recipes.RECIPES[args.model]).parameters:
+            raise SystemExit(f"train {args.model} has no --loss option (its losses are fixed by the paper's recipe). "
+                             f"Received: --loss {args.loss}")
+        extra["loss"] = args.loss
     run_dir = recipes.train(args.model, data=args.data, out=args.out, epochs=args.epochs, batch_size=args.batch_size,
                             image_size=args.image_size, seed=args.seed, precision=args.precision, limit=args.limit,
-                            resume=not args.no_resume)
+                            resume=not args.no_resume, **extra)
     print(f"Run directory: {run_dir}")
     return 0
 
@@ -211,6 +218,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--limit", type=int, default=None, help="use at most this many images")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--precision", default="auto")
+    p.add_argument("--loss", default=None,
+                   help="adversarial/training loss where the model offers a choice: dcgan bce|lsgan|hinge|wgan-gp, "
+                        "cyclegan lsgan|bce|hinge, pix2pix l1|gan|cgan|l1+gan|l1+cgan, ddim/palette mae|mse")
     p.add_argument("--no-resume", action="store_true", help="start over even if RUN_DIR has a checkpoint")
     p.set_defaults(func=_cmd_train)
 
@@ -235,13 +245,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=_cmd_translate)
 
     p = sub.add_parser("bench", help="training throughput benchmark")
-    p.add_argument("model", help="dcgan, cyclegan, data, style, adain (and the models added later), or all")
+    p.add_argument("model", help="dcgan, cyclegan, pix2pix, gaugan, style, adain, data, or all")
     p.add_argument("--image-size", type=int, default=None)
     p.add_argument("--batch-size", type=int, default=None)
     p.add_argument("--steps", type=int, default=None)
-    p.add_argument("--precision", default="auto")
+    p.add_argument("--precision", default="auto", help="auto, float32, mixed_bfloat16 or mixed_float16")
     p.add_argument("--xla", default="auto", choices=("auto", "on", "off"))
-    p.add_argument("--baseline", action="store_true", help="also time the fp32 tutorial-style baseline")
+    p.add_argument("--baseline", action="store_true",
+                   help="also time the fp32 tutorial-style baseline (dcgan, cyclegan, pix2pix)")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=_cmd_bench)
     return parser

@@ -180,7 +180,8 @@ def train_gaugan(*, data=None, out, epochs=None, batch_size=None, image_size=Non
     """GauGAN / SPADE (notebook 06) on the toy landscapes + label maps (``toy:landscapes``, the default), or a folder
     holding ``images/`` and ``labels/`` (class-id PNGs with the images' file names; ``num_classes`` defaults to the
     largest id found + 1, 255 = dontcare). The exported generator turns label PNGs into images with
-    ``python -m kitlib translate RUN_DIR --input LABELS --out IMAGES``."""
+    ``python -m kitlib translate RUN_DIR --input LABELS --out IMAGES``. Toy runs end with ``gaugan_label_fidelity``
+    (``RUN_DIR/label_fidelity.md`` and ``.json``)."""
     import numpy as np
 
     from kitlib import data as kdata
@@ -225,7 +226,79 @@ def train_gaugan(*, data=None, out, epochs=None, batch_size=None, image_size=Non
     gaugan.write_run_config(run_dir, data=data_info, batch_size=batch_size, image_size=image_size, ngf=ngf)
     callbacks = [train.SampleGrid(run_dir, show=False, ncols=6), train.LossHistory(run_dir), train.NaNGuard()]
     gaugan.fit(batches, epochs=epochs, run_dir=run_dir, resume=resume, callbacks=callbacks, verbose=2)
+    if spec == "toy:landscapes":
+        gaugan_label_fidelity(run_dir, seed=seed)
     return run_dir
+
+
+def gaugan_label_fidelity(run_dir, *, seed: int = 0, num_train: int | None = None, epochs: int | None = None,
+                          num_test: int | None = None, filters: int | None = None) -> dict:
+    """Label fidelity of a GauGAN run on ``toy:landscapes``: do generated images show the classes of their maps?
+
+    The GauGAN paper's measure, with a small U-Net segmenter (``kitlib.eval.segmentation.train_segmenter``) trained
+    here on ``num_train`` fresh toy landscapes (seed ``seed + 1000``, not the GAN's training images). The run's
+    exported generator draws one image per held-out label map (seed ``seed + 2000``) with a random style code (no
+    style photo, as from a sketch); the segmenter's reading of those images, and of the real images of the same
+    maps (its ceiling), is scored against the maps, next to the real images scored against other images' maps (a
+    baseline: a generator ignoring its map). Writes ``RUN_DIR/label_fidelity.md`` and
+    ``RUN_DIR/label_fidelity.json`` and prints the table. ``train_gaugan`` calls it after training; call it on a
+    finished run to measure again without retraining.
+
+    Args:
+        run_dir: a ``train_gaugan`` run directory trained on ``toy:landscapes``.
+        seed: seed of the segmenter's data and weights, the held-out maps and the style codes.
+        num_train: segmenter training images (default by profile: 64 quick, 512 demo, 2048 full).
+        epochs: segmenter epochs, batches of 8 (15 quick, 5 demo, 10 full).
+        num_test: held-out label maps (16 quick, 256 demo, 512 full).
+        filters: segmenter width (8 quick, 16 demo and full).
+
+    Returns:
+        ``kitlib.eval.segmentation.label_fidelity``'s dict, plus ``step`` (the run's last saved step) and
+        ``segmenter`` (its settings).
+
+    Example:
+    >>> from kitlib import runtime; _ = runtime.setup(seed=0)                   # doctest: +SKIP
+    >>> gaugan_label_fidelity("runs/gaugan")["generated"]["pixel_accuracy"]     # doctest: +SKIP
+    """
+    import kitlib.models.spade  # noqa: F401  (registers the SPADE layers, so GauGAN generators load)
+    from kitlib import runtime
+    from kitlib.data import toy
+    from kitlib.eval import segmentation
+    from kitlib.train.checkpoint import META_FILE, load_generator, read_json, read_run_config, write_json_atomic
+    from kitlib.train.gaugan import synthesize
+    from kitlib.viz import to_uint8
+
+    run_dir = pathlib.Path(run_dir)
+    config = read_run_config(run_dir)
+    source = (config.get("data") or {}).get("source")
+    if config.get("trainer") != "GauGAN" or source != "toy:landscapes":
+        raise ValueError(f"gaugan_label_fidelity needs a GauGAN run trained on toy:landscapes (python -m kitlib "
+                         f"train gaugan). {run_dir} holds trainer={config.get('trainer')!r} on data {source!r}.")
+    generator = load_generator(run_dir)
+    image_size, num_classes = int(generator.inputs[0].shape[1]), len(toy.LANDSCAPE_CLASSES)
+    num_train = num_train or runtime.pick(quick=64, demo=512, full=2048)
+    epochs = epochs or runtime.pick(quick=15, demo=5, full=10)
+    num_test = num_test or runtime.pick(quick=16, demo=256, full=512)
+    filters = filters or runtime.pick(quick=8, demo=16, full=16)
+    images, labels = toy.make_landscapes(num_train, image_size, seed + 1000)
+    segmenter = segmentation.train_segmenter(images, labels, num_classes, epochs=epochs, batch_size=8, seed=seed,
+                                             filters=filters)
+    real, maps = toy.make_landscapes(num_test, image_size, seed + 2000)
+    generated = to_uint8(synthesize(generator, maps, seed=seed))
+    result = segmentation.label_fidelity(segmenter, generated, real, maps, num_classes)
+    meta = run_dir / META_FILE
+    result["step"] = read_json(meta).get("step") if meta.exists() else None
+    result["segmenter"] = {"num_train": num_train, "train_seed": seed + 1000, "epochs": epochs, "filters": filters,
+                           "test_seed": seed + 2000, "image_size": image_size}
+    text = (f"Label fidelity of {run_dir} at step {result['step']}: a U-Net segmenter (filters {filters}, {epochs} "
+            f"epochs on {num_train} toy landscapes, seed {seed + 1000}) labels {num_test} images generated from "
+            f"held-out maps (seed {seed + 2000}, random style codes) and the real images of those maps, scored "
+            f"against their own maps and against shuffled ones.\n\n"
+            f"{segmentation.format_fidelity(result, toy.LANDSCAPE_CLASSES)}\n")
+    (run_dir / "label_fidelity.md").write_text(text)
+    write_json_atomic(run_dir / "label_fidelity.json", result)
+    print(text)
+    return result
 
 
 def _inpainting_source(spec: str, *, image_size: int, limit: int | None, seed: int):
@@ -278,19 +351,22 @@ def train_pix2pix(*, data=None, out, epochs=None, batch_size=None, image_size=No
         masked = images.copy()
         masked[:, mask] = 255
         n_test = min(64, max(1, len(images) // 10))
-        pairs = tf.data.Dataset.from_tensor_slices((masked[:-n_test], images[:-n_test]))
+        # jitter each photo, then cut the centred hole (the holes stay like the test ones)
+        batches = kdata.prepare(tf.data.Dataset.from_tensor_slices(images[:-n_test]), batch_size, seed=seed,
+                                augment=kdata.inpainting_jitter(image_size))
+        sample = masked[:4], images[:4]
         test = masked[-n_test:], images[-n_test:]
         data_info = {"source": spec, "task": "inpainting", "num_images": len(images), "held_out": n_test}
     else:
         pairs = kdata.ab_pairs(spec, image_size, limit=limit)
+        batches = kdata.prepare(pairs, batch_size, seed=seed, augment=kdata.jitter(image_size))
+        sample = next(iter(pairs.take(4).batch(4)))
         data_info = {"source": str(pathlib.Path(spec).resolve()), "task": "A|B pairs, input on the left",
                      "limit": limit}
-    batches = kdata.prepare(pairs, batch_size, seed=seed, augment=kdata.jitter(image_size))
     p2p = build_pix2pix((image_size, image_size, 3), loss=loss, patch=patch, filters=filters, test_mode=test_mode,
                         seed=seed)
     p2p.compile()
-    sample = next(iter(kdata.prepare(pairs, 4, shuffle=False, repeat=False)))
-    p2p.set_sample_inputs(*sample)
+    p2p.set_sample_inputs(*(kdata.to_float(x) for x in sample))
     run_dir = pathlib.Path(out)
     p2p.write_run_config(run_dir, data=data_info, batch_size=batch_size, image_size=image_size, filters=filters,
                          test_mode=test_mode)
@@ -298,10 +374,13 @@ def train_pix2pix(*, data=None, out, epochs=None, batch_size=None, image_size=No
     p2p.fit(batches, epochs=epochs, run_dir=run_dir, resume=resume, callbacks=callbacks, verbose=2)
     if test is not None:
         inputs, targets = test
-        outputs = p2p.translate(kdata.to_float(inputs))
+        other = "eval" if test_mode == "paper" else "paper"
+        outputs = {mode: p2p.translate(kdata.to_float(inputs), test_mode=mode) for mode in (test_mode, other)}
         table = paired.inpainting_table(targets, mask, {
-            "masked input": inputs, "biharmonic": paired.classical_inpaint(inputs, mask), f"pix2pix ({test_mode})": outputs,
-            "pix2pix + known pixels": paired.paste_known(outputs, kdata.to_float(inputs), mask)})
+            "masked input": inputs, "biharmonic": paired.classical_inpaint(inputs, mask),
+            f"pix2pix ({test_mode} test mode)": outputs[test_mode],
+            f"pix2pix ({test_mode}) + known pixels": paired.paste_known(outputs[test_mode], kdata.to_float(inputs), mask),
+            f"pix2pix ({other} test mode)": outputs[other]})
         text = paired.format_table(table)
         (run_dir / "metrics.md").write_text(f"Held-out {len(targets)} images, step {int(p2p.global_step.numpy())}\n\n"
                                             f"{text}\n")

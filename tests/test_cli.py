@@ -19,9 +19,10 @@ def test_info_prints_the_runtime_report(capsys):
 def test_train_then_generate_writes_every_image(tmp_path, capsys):
     run = tmp_path / "run"
     assert cli.main(["train", "dcgan", "--out", str(run), "--epochs", "1", "--limit", "32", "--batch-size", "16",
-                     "--image-size", "32", "--precision", "float32"]) == 0
+                     "--image-size", "32", "--precision", "float32", "--loss", "lsgan"]) == 0
     config = json.loads((run / "config.json").read_text())
     assert config["kind"] == "unconditional" and config["data"]["source"] == "toy:faces"
+    assert config["model"]["loss"] == "lsgan"
     out = tmp_path / "gen"
     assert cli.main(["generate", str(run), "--n", "5", "--out", str(out)]) == 0
     files = sorted(out.glob("*.png"))
@@ -33,6 +34,12 @@ def test_train_then_generate_writes_every_image(tmp_path, capsys):
     # an unconditional run cannot translate, and the message says what to do instead
     assert cli.main(["translate", str(run), "--input", str(out), "--out", str(tmp_path / "t")]) == 2
     assert "use `python -m kitlib generate" in capsys.readouterr().err
+
+
+def test_train_loss_is_refused_where_the_recipe_fixes_it(tmp_path):
+    with pytest.raises(SystemExit, match="train gaugan has no --loss option"):
+        cli.main(["train", "gaugan", "--out", str(tmp_path / "run"), "--loss", "bce"])
+    assert not (tmp_path / "run").exists()
 
 
 def test_generate_from_a_folder_that_is_not_a_run(tmp_path, capsys):

@@ -221,7 +221,11 @@ def test_recipe_trains_evaluates_and_translates(tmp_path, monkeypatch, capsys):
     config = json.loads((run / "config.json").read_text())
     assert config["kind"] == "translation" and config["test_mode"] == "paper" and config["data"]["held_out"] == 1
     metrics = json.loads((run / "metrics.json").read_text())
-    assert set(metrics) == {"masked input", "biharmonic", "pix2pix (paper)", "pix2pix + known pixels"}
+    assert set(metrics) == {"masked input", "biharmonic", "pix2pix (paper test mode)",
+                            "pix2pix (paper) + known pixels", "pix2pix (eval test mode)"}
+    # known pixels pasted back: identical inside the hole, better outside it
+    pasted, raw = metrics["pix2pix (paper) + known pixels"], metrics["pix2pix (paper test mode)"]
+    assert pasted["hole_l1"] == pytest.approx(raw["hole_l1"]) and pasted["l1"] <= raw["l1"]
     assert metrics["biharmonic"]["hole_l1"] < metrics["masked input"]["hole_l1"]
     assert "| method |" in (run / "metrics.md").read_text()
     folder = tmp_path / "masked"

@@ -12,6 +12,8 @@ from kitlib.eval.fid import (DistributionScores, FeatureExtractor, distribution_
                              random_projection_extractor)
 from kitlib.eval.labels import colorize, default_palette, label_statistics, plot_label_distribution
 from kitlib.eval.pixel import pixel_grid_score, pixel_grid_scores
+from kitlib.eval.segmentation import (class_iou, format_fidelity, label_fidelity, mean_iou, pixel_accuracy, segment,
+                                    train_segmenter)
 from kitlib.eval.submission import SubmissionReport, validate_submission, write_submission
 from kitlib.eval.paired import (classical_inpaint, format_table, inpainting_table, l1_error, paired_metrics, paste_known,
                                 psnr, ssim, to_unit)
@@ -22,6 +24,7 @@ __all__ = [
     "kernel_distance", "memorization_distance", "mifid", "random_projection_extractor",
     "pixel_grid_score", "pixel_grid_scores", "SubmissionReport", "validate_submission", "write_submission",
     "colorize", "default_palette", "label_statistics", "plot_label_distribution",
+    "class_iou", "format_fidelity", "label_fidelity", "mean_iou", "pixel_accuracy", "segment", "train_segmenter",
     "classical_inpaint", "format_table", "inpainting_table", "l1_error", "paired_metrics", "paste_known", "psnr", "ssim",
     "to_unit",
 ]

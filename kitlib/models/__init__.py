@@ -14,6 +14,7 @@ from kitlib.models.diffusion import DIFFUSION_UNET_VARIANTS, SinusoidalEmbedding
 from kitlib.models.layers import InstanceNormalization, ReflectionPadding2D
 from kitlib.models.patchgan import PATCHGAN_VARIANTS, patchgan_discriminator, receptive_field, seed_patchgan_discriminator
 from kitlib.models.resnet import RESNET_VARIANTS, resnet_generator
+from kitlib.models.segmenter import build_segmenter
 from kitlib.models.spade import (SPADE, UPSAMPLING_LAYERS, SPADEResBlock, build_gaugan, multiscale_discriminator,
                                  spade_encoder, spade_generator)
 from kitlib.models.unet import UNET_VARIANTS, seed_unet_generator, unet_generator
@@ -24,7 +25,7 @@ __all__ = [
     "DCGAN_VARIANTS", "build_dcgan", "dcgan_discriminator", "dcgan_generator", "seed_discriminator", "seed_generator",
     "InstanceNormalization", "ReflectionPadding2D",
     "PATCHGAN_VARIANTS", "patchgan_discriminator", "receptive_field", "seed_patchgan_discriminator",
-    "RESNET_VARIANTS", "resnet_generator", "UNET_VARIANTS", "seed_unet_generator", "unet_generator",
+    "RESNET_VARIANTS", "resnet_generator", "build_segmenter", "UNET_VARIANTS", "seed_unet_generator", "unet_generator",
     "ADAIN_LAYERS", "AdaIN", "adain_decoder", "adain_encoder", "stylize",
     "SPADE", "SPADEResBlock", "UPSAMPLING_LAYERS", "build_gaugan", "multiscale_discriminator", "spade_encoder",
     "spade_generator",

@@ -94,9 +94,7 @@ class GAN(GANTrainer):
     def _latents(self, n):
         return keras.random.normal((n, self.latent_dim), seed=self.seed_generator)
 
-    def _d_step(self, real):
-        n = tf.shape(real)[0]
-        fake = self.generator(self._latents(n), training=True)
+    def _d_step(self, real, fake):
         with tf.GradientTape() as tape:
             real_logits = self.discriminator(self._augment(real), training=True)
             fake_logits = self.discriminator(self._augment(fake), training=True)
@@ -113,13 +111,22 @@ class GAN(GANTrainer):
         return d_loss, acc_real, acc_fake
 
     def train_step(self, real):
+        """D step(s), then a G step on the same fakes judged by the updated D (PyTorch's DCGAN example, junyanz).
+
+        The generator runs forward once per step: its batch feeds the (last) D update without gradient, then the G
+        loss. ``half_batch``: D sees half a batch of real and of fake images, G the whole batch. WGAN-GP's extra
+        critic steps (``n_critic - 1``) draw their own fakes.
+        """
         real = tf.cast(real, "float32")
         batch = tf.shape(real)[0]
         d_real = real[: batch // 2] if self.half_batch else real
-        for _ in range(self.n_critic):
-            d_loss, acc_real, acc_fake = self._d_step(d_real)
+        n_fake = tf.shape(d_real)[0]
+        for _ in range(self.n_critic - 1):
+            self._d_step(d_real, self.generator(self._latents(n_fake), training=True))
         with tf.GradientTape() as tape:
             fake = self.generator(self._latents(batch), training=True)
+            with tape.stop_recording():
+                d_loss, acc_real, acc_fake = self._d_step(d_real, tf.stop_gradient(fake[:n_fake]))
             name = "wgan" if self.loss == "wgan-gp" else self.loss
             g_loss = losses.generator_loss(name, self.discriminator(self._augment(fake), training=True))
             scaled = self.scale_loss("generator", g_loss)
