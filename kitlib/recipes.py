@@ -240,8 +240,9 @@ def gaugan_label_fidelity(run_dir, *, seed: int = 0, num_train: int | None = Non
     exported generator draws one image per held-out label map (seed ``seed + 2000``) with a random style code (no
     style photo, as from a sketch); the segmenter's reading of those images, and of the real images of the same
     maps (its ceiling), is scored against the maps, next to the real images scored against other images' maps (a
-    baseline: a generator ignoring its map). Writes ``RUN_DIR/label_fidelity.md`` and
-    ``RUN_DIR/label_fidelity.json`` and prints the table. ``train_gaugan`` calls it after training; call it on a
+    baseline: a generator ignoring its map). Writes ``RUN_DIR/label_fidelity.md``, ``RUN_DIR/label_fidelity.json``
+    and ``RUN_DIR/label_fidelity.png`` (rows: label map, real image, generated image, its segmentation) and prints
+    the table. ``train_gaugan`` calls it after training; call it on a
     finished run to measure again without retraining.
 
     Args:
@@ -260,13 +261,16 @@ def gaugan_label_fidelity(run_dir, *, seed: int = 0, num_train: int | None = Non
     >>> from kitlib import runtime; _ = runtime.setup(seed=0)                   # doctest: +SKIP
     >>> gaugan_label_fidelity("runs/gaugan")["generated"]["pixel_accuracy"]     # doctest: +SKIP
     """
+    import numpy as np
+
     import kitlib.models.spade  # noqa: F401  (registers the SPADE layers, so GauGAN generators load)
     from kitlib import runtime
     from kitlib.data import toy
     from kitlib.eval import segmentation
+    from kitlib.eval.labels import colorize
     from kitlib.train.checkpoint import META_FILE, load_generator, read_json, read_run_config, write_json_atomic
     from kitlib.train.gaugan import synthesize
-    from kitlib.viz import to_uint8
+    from kitlib.viz import save_grid, to_uint8
 
     run_dir = pathlib.Path(run_dir)
     config = read_run_config(run_dir)
@@ -286,6 +290,10 @@ def gaugan_label_fidelity(run_dir, *, seed: int = 0, num_train: int | None = Non
     real, maps = toy.make_landscapes(num_test, image_size, seed + 2000)
     generated = to_uint8(synthesize(generator, maps, seed=seed))
     result = segmentation.label_fidelity(segmenter, generated, real, maps, num_classes)
+    shown = slice(0, min(8, num_test))   # rows: label map, real image, generated image, segmentation of generated
+    save_grid(np.concatenate([colorize(maps[shown], toy.LANDSCAPE_PALETTE), real[shown], generated[shown],
+                              colorize(segmentation.segment(segmenter, generated[shown]), toy.LANDSCAPE_PALETTE)]),
+              run_dir / "label_fidelity.png", ncols=shown.stop, scale=2)
     meta = run_dir / META_FILE
     result["step"] = read_json(meta).get("step") if meta.exists() else None
     result["segmenter"] = {"num_train": num_train, "train_seed": seed + 1000, "epochs": epochs, "filters": filters,

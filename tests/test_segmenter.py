@@ -142,6 +142,10 @@ def test_gaugan_label_fidelity_reads_a_run_directory(tmp_path, capsys):
     assert saved["generated"] == result["generated"] and 0 <= saved["generated"]["pixel_accuracy"] <= 1
     text = (run / "label_fidelity.md").read_text()
     assert "| generated |" in text and "| ground truth (ceiling) |" in text and text in capsys.readouterr().out
+    from PIL import Image
+
+    with Image.open(run / "label_fidelity.png") as figure:  # 4 rows (map, real, generated, segmentation) x 4 maps
+        assert figure.size == (2 * (4 * SIZE + 3), 2 * (4 * SIZE + 3))
     gaugan.write_run_config(run, data={"source": "some/folder"})
     with pytest.raises(ValueError, match="toy:landscapes.*'some/folder'"):
         recipes.gaugan_label_fidelity(run)
