@@ -35,6 +35,25 @@ def test_instance_norm_equals_group_norm_groups_minus_one(affine):
         np.testing.assert_allclose(y.var(axis=(1, 2)), 1.0, atol=1e-3)
 
 
+@pytest.mark.parametrize("shape", [(1, 8, 6, 5), (3, 7, 9, 4), (2, 1, 1, 3)])
+def test_instance_norm_gradients_equal_group_norm(shape):
+    import tensorflow as tf
+
+    x = tf.constant(_input(shape, seed=3))
+    weights = tf.constant(np.random.default_rng(4).normal(size=shape).astype("float32"))
+    grads = []
+    for layer in (InstanceNormalization(), keras.layers.GroupNormalization(groups=-1, epsilon=1e-5)):
+        layer.build(shape)
+        layer.set_weights([np.linspace(0.5, 1.5, shape[-1]).astype("float32"),
+                           np.linspace(-1, 1, shape[-1]).astype("float32")])
+        with tf.GradientTape() as tape:
+            tape.watch(x)
+            loss = tf.reduce_sum(layer(x) * weights)  # a non-uniform upstream gradient
+        grads.append([g.numpy() for g in tape.gradient(loss, [x, *layer.trainable_weights])])
+    for ours, reference in zip(*grads):
+        np.testing.assert_allclose(ours, reference, rtol=1e-3, atol=1e-3)
+
+
 def test_instance_norm_under_mixed_bfloat16():
     x = _input(seed=2)
     expected = keras.ops.convert_to_numpy(InstanceNormalization()(x))
