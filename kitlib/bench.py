@@ -47,11 +47,13 @@ class _StepTimer(keras.callbacks.Callback):
         self.times.append(time.perf_counter())
 
 
-def _time_fit(trainer, batch, steps: int, warmup: int) -> float:
-    """Seconds per step of ``trainer.fit`` on a repeated synthetic batch (after ``warmup`` steps)."""
+def _time_fit(trainer, data, steps: int, warmup: int) -> float:
+    """Seconds per step of ``trainer.fit`` (after ``warmup`` steps) on ``data``: an infinite ``tf.data`` stream, or
+    one synthetic batch, repeated."""
     import tensorflow as tf
 
-    data = tf.data.Dataset.from_tensors(batch).repeat()
+    if not isinstance(data, tf.data.Dataset):
+        data = tf.data.Dataset.from_tensors(data).repeat()
     timer = _StepTimer()
     trainer.fit(data, epochs=1, steps_per_epoch=warmup + steps, callbacks=[timer], verbose=0)
     return (timer.times[-1] - timer.times[warmup - 1]) / steps
@@ -76,18 +78,26 @@ def _setup(precision: str, xla: str):
 # ------------------------------------------------------------------------------------------------------------ dcgan
 
 
-def _dcgan(image_size: int, batch_size: int, steps: int, precision: str, xla: str, warmup: int) -> dict:
-    import numpy as np
-
+def _seed_dcgan(image_size: int):
+    """The report's DCGAN (notebook 01's default) with its trainer, compiled."""
     from kitlib.models.dcgan import build_dcgan
     from kitlib.train import GAN
 
-    choice = _setup(precision, xla)
     g, d = build_dcgan("seed", image_size=image_size)
     gan = GAN(g, d, loss="bce")
     gan.compile()
-    batch = np.random.default_rng(0).uniform(-1, 1, (batch_size, image_size, image_size, 3)).astype("float32")
-    seconds = _time_fit(gan, batch, steps, warmup)
+    return gan
+
+
+def _synthetic_images(batch_size: int, image_size: int):
+    import numpy as np
+
+    return np.random.default_rng(0).uniform(-1, 1, (batch_size, image_size, image_size, 3)).astype("float32")
+
+
+def _dcgan(image_size: int, batch_size: int, steps: int, precision: str, xla: str, warmup: int) -> dict:
+    choice = _setup(precision, xla)
+    seconds = _time_fit(_seed_dcgan(image_size), _synthetic_images(batch_size, image_size), steps, warmup)
     return {"seconds_per_step": seconds, "precision": choice.precision, "xla": choice.xla}
 
 
@@ -349,45 +359,28 @@ def _gaugan(image_size: int, batch_size: int, steps: int, precision: str, xla: s
 
 
 def _data(image_size: int, batch_size: int, steps: int, precision: str, xla: str, warmup: int) -> dict:
-    """Decode + augment throughput of a JPEG folder, then the DCGAN step fed by that pipeline vs a synthetic batch."""
-    from kitlib.data.bench import data_throughput
+    """Decode + augment throughput of a folder of ``steps`` JPEGs, then the DCGAN step fed by that pipeline vs a
+    synthetic batch (the pipeline must never be the bottleneck)."""
+    import tempfile
 
-    result = data_throughput(num_images=steps, image_size=image_size, batch_size=batch_size)
-    real, synthetic, choice = _dcgan_real_vs_synthetic(image_size, batch_size, precision, xla, warmup)
+    from kitlib.data.augment import jitter
+    from kitlib.data.bench import data_throughput, write_jpeg_folder
+    from kitlib.data.folders import image_folder
+    from kitlib.data.pipeline import prepare
+
+    with tempfile.TemporaryDirectory(prefix="kitlib_bench_") as tmp:
+        folder = write_jpeg_folder(tmp, steps, image_size)
+        result = data_throughput(folder, image_size=image_size, batch_size=batch_size)
+        choice = _setup(precision, xla)
+        gan = _seed_dcgan(image_size)
+        batch = min(batch_size, steps)
+        real = _time_fit(gan, prepare(image_folder(folder, image_size), batch, seed=0, augment=jitter(image_size)),
+                         5, warmup)
+    synthetic = _time_fit(gan, _synthetic_images(batch, image_size), 5, warmup)
     return {"images_per_second": result["images_per_second"], "seconds_per_step": batch_size / result["images_per_second"],
             "precision": "n/a", "xla": False, "scan_seconds": result.get("scan_seconds"),
             "train_step_seconds_real_input": real, "train_step_seconds_synthetic_input": synthetic,
             "train_step_precision": choice.precision}
-
-
-def _dcgan_real_vs_synthetic(image_size: int, batch_size: int, precision: str, xla: str, warmup: int,
-                             steps: int = 5, num_images: int = 512):
-    """Seconds per DCGAN step fed by ``prepare(image_folder(JPEGs), augment=jitter)`` and by one synthetic batch."""
-    import tempfile
-
-    import numpy as np
-
-    from kitlib.data.augment import jitter
-    from kitlib.data.bench import write_jpeg_folder
-    from kitlib.data.folders import image_folder
-    from kitlib.data.pipeline import prepare
-    from kitlib.models.dcgan import build_dcgan
-    from kitlib.train import GAN
-
-    choice = _setup(precision, xla)
-    g, d = build_dcgan("seed", image_size=image_size)
-    gan = GAN(g, d, loss="bce")
-    gan.compile()
-    with tempfile.TemporaryDirectory(prefix="kitlib_bench_") as tmp:
-        folder = write_jpeg_folder(tmp, num_images, image_size)
-        batches = prepare(image_folder(folder, image_size), min(batch_size, num_images), seed=0,
-                          augment=jitter(image_size))
-        timer = _StepTimer()
-        gan.fit(batches, epochs=1, steps_per_epoch=warmup + steps, callbacks=[timer], verbose=0)
-        real = (timer.times[-1] - timer.times[warmup - 1]) / steps
-    batch = np.random.default_rng(0).uniform(-1, 1, (min(batch_size, num_images), image_size, image_size, 3))
-    synthetic = _time_fit(gan, batch.astype("float32"), steps, warmup)
-    return real, synthetic, choice
 
 
 # ------------------------------------------------------------------------------------------------- style transfer

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from kitlib.data.pipeline import to_float
 from kitlib.data.toy import DONTCARE_ID
 
 
@@ -111,10 +112,6 @@ def _check_images(images, arg: str = "images") -> np.ndarray:
     return images
 
 
-def _to_model_input(images: np.ndarray) -> np.ndarray:
-    return images.astype(np.float32) / 127.5 - 1.0
-
-
 def train_segmenter(images, label_ids, num_classes: int, *, epochs: int = 10, batch_size: int = 16, seed: int = 0,
                     filters: int = 16, depth: int = 3, learning_rate: float = 2e-3, verbose: int = 0):
     """Trains ``kitlib.models.build_segmenter`` on images and their label maps (Adam, cross-entropy on logits).
@@ -172,7 +169,7 @@ def train_segmenter(images, label_ids, num_classes: int, *, epochs: int = 10, ba
         stacked = tf.image.random_flip_left_right(stacked, seed=seed)
         return stacked[..., :3], tf.cast(stacked[..., 3], tf.int32)
 
-    ds = (tf.data.Dataset.from_tensor_slices((_to_model_input(images), labels.astype(np.int32)))
+    ds = (tf.data.Dataset.from_tensor_slices((to_float(images), labels.astype(np.int32)))
           .shuffle(len(images), seed=seed, reshuffle_each_iteration=True)
           .map(flip)
           .batch(int(batch_size))
@@ -196,7 +193,7 @@ def segment(model, images, *, batch_size: int = 64) -> np.ndarray:
     if images.shape[1:3] != expected:
         raise ValueError(f"images must be {expected[0]}x{expected[1]} for this segmenter. Received "
                          f"{images.shape[1]}x{images.shape[2]}; resize them first.")
-    out = [np.argmax(keras.ops.convert_to_numpy(model(_to_model_input(images[i: i + batch_size]), training=False)),
+    out = [np.argmax(keras.ops.convert_to_numpy(model(to_float(images[i: i + batch_size]), training=False)),
                      axis=-1) for i in range(0, len(images), batch_size)]
     return np.concatenate(out).astype(np.uint8)
 
