@@ -12,6 +12,7 @@ from kitlib.models.dcgan import (
     seed_discriminator,
     seed_generator,
 )
+from kitlib.models.layers import FusedBatchNormalization
 
 
 @pytest.mark.parametrize("variant", ["seed", "radford"])
@@ -108,7 +109,7 @@ def test_radford_init_stddev():
         image_size=32, filters=1).get_layer("down1_conv").kernel.numpy())
 
 
-@pytest.mark.parametrize("norm, layer_type", [("batch", keras.layers.BatchNormalization),
+@pytest.mark.parametrize("norm, layer_type", [("batch", FusedBatchNormalization),
                                               ("layer", keras.layers.GroupNormalization), ("none", None)])
 def test_discriminator_norm_option(norm, layer_type):
     d = dcgan_discriminator(image_size=32, filters=4, norm=norm)

@@ -122,3 +122,143 @@ def test_reflection_padding_shape_inference():
     assert tuple(model(np.zeros((1, 7, 5, 3), "float32")).shape) == (1, 7, 5, 2)
     with pytest.raises(ValueError, match="padding must be >= 0"):
         ReflectionPadding2D(-1)
+
+
+# -- FusedBatchNormalization == keras.layers.BatchNormalization --------------------------------------------------
+
+
+def _bn_pair(shape, **kwargs):
+    from kitlib.models.layers import FusedBatchNormalization
+
+    ours, reference = FusedBatchNormalization(**kwargs), keras.layers.BatchNormalization(**kwargs)
+    ours.build(shape)
+    reference.build(shape)
+    channels = shape[-1]
+    rng = np.random.default_rng(5)
+    weights = [w for w, on in ((rng.normal(1.0, 0.3, channels), kwargs.get("scale", True)),
+                               (rng.normal(0.0, 1.0, channels), kwargs.get("center", True))) if on]
+    weights += [rng.normal(0.0, 1.0, channels), rng.uniform(0.5, 2.0, channels)]  # moving mean, variance
+    weights = [w.astype("float32") for w in weights]
+    ours.set_weights(weights)
+    reference.set_weights(weights)
+    return ours, reference
+
+
+@pytest.mark.parametrize("shape,kwargs", [
+    ((4, 8, 6, 5), {"momentum": 0.9, "epsilon": 1e-5}),
+    ((1, 8, 8, 3), {}),                                             # batch 1: pix2pix's setting
+    ((1, 1, 1, 4), {"epsilon": 1e-5}),                              # one value per channel (n = 1)
+    ((2, 3, 3, 4), {"center": False, "scale": False}),              # SPADE's / diffusion's parameter-free norm
+])
+def test_fused_batch_norm_equals_keras_batch_norm_in_training(shape, kwargs):
+    import tensorflow as tf
+
+    ours, reference = _bn_pair(shape, **kwargs)
+    x = tf.constant(_input(shape, seed=6))
+    upstream = tf.constant(np.random.default_rng(7).normal(size=shape).astype("float32"))
+    results = []
+    for layer in (ours, reference):
+        with tf.GradientTape() as tape:
+            tape.watch(x)
+            y = layer(x, training=True)
+            loss = tf.reduce_sum(y * upstream)
+        grads = tape.gradient(loss, [x, *layer.trainable_weights])
+        results.append([y.numpy()] + [g.numpy() for g in grads] + [v.numpy() for v in layer.non_trainable_weights])
+    assert len(results[0]) == len(results[1])
+    for got, expected in zip(*results):  # outputs, input and weight gradients, moving mean and variance
+        np.testing.assert_allclose(got, expected, rtol=1e-4, atol=2e-5)
+    # and in inference mode (the Keras code path) both use the updated moving statistics
+    np.testing.assert_allclose(ours(x, training=False).numpy(), reference(x, training=False).numpy(), rtol=1e-6)
+
+
+def test_fused_batch_norm_takes_the_fused_kernel_in_training_only():
+    import tensorflow as tf
+
+    ours, _ = _bn_pair((2, 4, 4, 3))
+    ops_of = lambda training: {op.type for op in tf.function(lambda x: ours(x, training=training))
+                               .get_concrete_function(tf.TensorSpec((2, 4, 4, 3))).graph.get_operations()}
+    assert any(t.startswith("FusedBatchNorm") for t in ops_of(True))
+    assert not any(t.startswith("FusedBatchNorm") for t in ops_of(False))
+
+
+def test_fused_batch_norm_under_mixed_bfloat16_and_serialization(tmp_path):
+    from kitlib.models.layers import FusedBatchNormalization
+
+    x = _input((2, 6, 6, 4), seed=8)
+    keras.config.set_dtype_policy("mixed_bfloat16")
+    try:
+        inputs = keras.Input((6, 6, 4))
+        model = keras.Model(inputs, FusedBatchNormalization(momentum=0.8, name="bn")(inputs))
+        y = model(keras.ops.cast(x, "bfloat16"), training=True)
+        assert y.dtype == "bfloat16" and model.get_layer("bn").moving_mean.dtype == "float32"
+    finally:
+        keras.config.set_dtype_policy("float32")
+    y = keras.ops.convert_to_numpy(keras.ops.cast(y, "float32"))
+    np.testing.assert_allclose(y.mean(axis=(0, 1, 2)), 0.0, atol=3e-2)
+    np.testing.assert_allclose(y.std(axis=(0, 1, 2)), 1.0, atol=3e-2)
+    model.save(tmp_path / "bn.keras")
+    loaded = keras.saving.load_model(tmp_path / "bn.keras")
+    layer = loaded.get_layer("bn")
+    assert isinstance(layer, FusedBatchNormalization) and layer.momentum == 0.8
+    np.testing.assert_array_equal(layer.moving_variance.numpy(), model.get_layer("bn").moving_variance.numpy())
+
+
+# -- MatmulConv2D / MatmulConv2DTranspose == the Keras convolutions ----------------------------------------------
+
+CONV_CASES = [  # batch, height, width, channels, filters, kernel, stride, padding
+    (1, 4, 4, 5, 3, 4, 2, "same"),      # a U-Net block
+    (1, 1, 1, 8, 4, 4, 2, "same"),      # the U-Net's 1x1 bottleneck
+    (2, 5, 3, 4, 6, 3, 2, "same"),      # odd sizes: TF's asymmetric "same" padding
+    (1, 5, 5, 3, 2, 3, 1, "valid"),
+    (1, 6, 6, 3, 2, 3, 3, "valid"),
+]
+
+
+def _conv_results(layer, x):
+    import tensorflow as tf
+
+    with tf.GradientTape() as tape:
+        tape.watch(x)
+        y = layer(x)
+        loss = tf.reduce_sum(y * tf.constant(np.random.default_rng(1).normal(size=y.shape).astype("float32")))
+    return [y.numpy()] + [g.numpy() for g in tape.gradient(loss, [x, *layer.trainable_weights])]
+
+
+@pytest.mark.parametrize("transpose", [False, True], ids=["conv", "conv_transpose"])
+@pytest.mark.parametrize("case", CONV_CASES, ids=lambda c: "x".join(map(str, c)))
+def test_matmul_convolutions_equal_keras(case, transpose):
+    import tensorflow as tf
+
+    from kitlib.models.layers import MatmulConv2D, MatmulConv2DTranspose
+
+    batch, height, width, channels, filters, kernel, stride, padding = case
+    ours_cls, reference_cls = ((MatmulConv2DTranspose, keras.layers.Conv2DTranspose) if transpose
+                               else (MatmulConv2D, keras.layers.Conv2D))
+    x = tf.constant(_input((batch, height, width, channels), seed=9))
+    kwargs = dict(strides=stride, padding=padding, activation="relu")
+    ours, reference = ours_cls(filters, kernel, **kwargs), reference_cls(filters, kernel, **kwargs)
+    ours.build(x.shape)
+    reference.build(x.shape)
+    weights = [np.random.default_rng(2).normal(size=w.shape).astype("float32") for w in ours.get_weights()]
+    ours.set_weights(weights)
+    reference.set_weights(weights)
+    graph = tf.function(ours).get_concrete_function(tf.TensorSpec(x.shape)).graph
+    assert "MatMul" in {op.type for op in graph.get_operations()}, "the matmul path was not taken"
+    for got, expected in zip(_conv_results(ours, x), _conv_results(reference, x)):  # output, dx, dkernel, dbias
+        np.testing.assert_allclose(got, expected, rtol=1e-5, atol=1e-4)
+
+
+def test_matmul_convolutions_fall_back_to_keras_for_large_or_unknown_sizes():
+    import tensorflow as tf
+
+    from kitlib.models.layers import MatmulConv2D, MatmulConv2DTranspose
+
+    def op_types(layer, shape):
+        return {op.type for op in tf.function(layer).get_concrete_function(tf.TensorSpec(shape)).graph.get_operations()}
+
+    conv, up = MatmulConv2D(4, 4, strides=2, padding="same"), MatmulConv2DTranspose(4, 4, strides=2, padding="same")
+    assert "MatMul" in op_types(conv, (1, 8, 8, 3))                  # 4 x 4 = 16 output pixels
+    assert "MatMul" not in op_types(conv, (1, 16, 16, 3))            # 64 output pixels: oneDNN's convolution
+    assert "MatMul" not in op_types(conv, (None, 4, 4, 3))           # unknown batch
+    assert "MatMul" in op_types(up, (1, 8, 8, 3))                    # 64 input pixels
+    assert "MatMul" not in op_types(up, (2, 8, 8, 3))

@@ -5,6 +5,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
+from kitlib.models.layers import MatmulConv2D
 from kitlib.models.patchgan import (
     PATCHGAN_VARIANTS,
     patchgan_discriminator,
@@ -141,7 +142,7 @@ def test_unet_256_parameter_count_matches_the_reference():
 def test_seed_unet_matches_the_seed_003_description():
     g = seed_unet_generator((256, 256, 3))
     downs = [g.get_layer(f"down{i}_lrelu").output.shape[1:] for i in range(1, 9)]
-    assert downs[0] == (128, 128, 64) and downs[-1] == (1, 1, 512) and len(_layers_of(g, keras.layers.Conv2D)) == 8
+    assert downs[0] == (128, 128, 64) and downs[-1] == (1, 1, 512) and len(_layers_of(g, MatmulConv2D)) == 8
     assert g.get_layer("up1_concat").output.shape[1:] == (2, 2, 1024)
     assert g.get_layer("up7_concat").output.shape[1:] == (128, 128, 128)
     assert {type(g.get_layer(f"down{i}_norm")).__name__ for i in range(2, 9)} == {"InstanceNormalization"}

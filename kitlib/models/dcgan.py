@@ -25,6 +25,8 @@ from collections.abc import Callable
 import keras
 from keras import layers
 
+from kitlib.models.layers import FusedBatchNormalization
+
 IMAGE_SIZES = (32, 64, 128)
 DISCRIMINATOR_NORMS = ("batch", "layer", "none")
 
@@ -138,7 +140,7 @@ def _gamma_init() -> keras.initializers.Initializer:
 
 def _norm_layer(norm: str, name: str) -> layers.Layer:
     if norm == "batch":
-        return layers.BatchNormalization(momentum=0.9, epsilon=1e-5, gamma_initializer=_gamma_init(), name=name)
+        return FusedBatchNormalization(momentum=0.9, epsilon=1e-5, gamma_initializer=_gamma_init(), name=name)
     # Layer norm over (H, W, C) per sample with a per-channel affine, as in the WGAN-GP critic.
     return layers.GroupNormalization(groups=1, epsilon=1e-5, gamma_initializer=_gamma_init(), name=name)
 

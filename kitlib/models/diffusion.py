@@ -23,6 +23,8 @@ import math
 import keras
 from keras import ops
 
+from kitlib.models.layers import FusedBatchNormalization
+
 # Named sizes: "tiny" proves the code path (tests, quick mode), "small" learns visibly in CPU minutes at 32 px,
 # "medium" is the CPU 20-minute size, "keras_io" the tutorial's network (64 px, GPU).
 DIFFUSION_UNET_VARIANTS = {
@@ -78,7 +80,7 @@ class SinusoidalEmbedding(keras.layers.Layer):
 def _residual_block(x, width: int, prefix: str):
     """keras-io residual block: (1x1 projection if needed) + BN(no affine) -> conv3x3 swish -> conv3x3."""
     residual = x if x.shape[-1] == width else keras.layers.Conv2D(width, 1, name=f"{prefix}_proj")(x)
-    x = keras.layers.BatchNormalization(center=False, scale=False, name=f"{prefix}_norm")(x)
+    x = FusedBatchNormalization(center=False, scale=False, name=f"{prefix}_norm")(x)
     x = keras.layers.Conv2D(width, 3, padding="same", activation="swish", name=f"{prefix}_conv1")(x)
     x = keras.layers.Conv2D(width, 3, padding="same", name=f"{prefix}_conv2")(x)
     return keras.layers.Add(name=f"{prefix}_add")([x, residual])

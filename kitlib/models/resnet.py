@@ -24,7 +24,7 @@ import numbers
 
 import keras
 
-from kitlib.models.layers import InstanceNormalization, ReflectionPadding2D
+from kitlib.models.layers import FusedBatchNormalization, InstanceNormalization, ReflectionPadding2D
 
 NORMS = ("instance", "batch", "none")
 RESNET_VARIANTS = {"resnet_9blocks": 9, "resnet_6blocks": 6}
@@ -81,7 +81,7 @@ def gan_initializer() -> keras.initializers.Initializer:
 def normalization_layer(norm: str, name: str) -> keras.layers.Layer | None:
     """Builds the normalization layer named by `norm`, or returns None for `"none"`.
 
-    `"instance"` is kitlib's fast affine `InstanceNormalization`; `"batch"` is `BatchNormalization` with
+    `"instance"` is kitlib's fast affine `InstanceNormalization`; `"batch"` is `FusedBatchNormalization` with
     gamma ~ N(1, 0.02) as in junyanz's `init_weights`.
 
     Args:
@@ -100,7 +100,7 @@ def normalization_layer(norm: str, name: str) -> keras.layers.Layer | None:
     if norm == "instance":
         return InstanceNormalization(epsilon=1e-5, name=name)
     if norm == "batch":
-        return keras.layers.BatchNormalization(
+        return FusedBatchNormalization(
             epsilon=1e-5, gamma_initializer=keras.initializers.RandomNormal(1.0, 0.02), name=name
         )
     return None

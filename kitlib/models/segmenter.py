@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import keras
 
+from kitlib.models.layers import FusedBatchNormalization
+
 
 def _conv_block(x, filters: int, name: str):
     """Two 3x3 "same" convs, each followed by BatchNorm and ReLU (the U-Net double conv)."""
     for i in (1, 2):
         x = keras.layers.Conv2D(filters, 3, padding="same", use_bias=False, name=f"{name}_conv{i}")(x)
-        x = keras.layers.BatchNormalization(momentum=0.9, name=f"{name}_bn{i}")(x)
+        x = FusedBatchNormalization(momentum=0.9, name=f"{name}_bn{i}")(x)
         x = keras.layers.ReLU(name=f"{name}_relu{i}")(x)
     return x
 

@@ -42,7 +42,7 @@ import numbers
 import keras
 from keras import ops
 
-from kitlib.models.layers import InstanceNormalization
+from kitlib.models.layers import FusedBatchNormalization, InstanceNormalization
 
 UPSAMPLING_LAYERS = {"normal": 5, "more": 6, "most": 7}
 SPADE_NORMS = ("batch", "instance")
@@ -136,7 +136,7 @@ class SPADE(keras.layers.Layer):
         channels = int(x_shape[-1])
         dtype = self.dtype_policy  # sublayers follow this layer's policy (also when loaded under another one)
         if self.norm == "batch":  # PyTorch momentum 0.1 is Keras momentum 0.9
-            self.param_free_norm = keras.layers.BatchNormalization(
+            self.param_free_norm = FusedBatchNormalization(
                 momentum=0.9, epsilon=self.epsilon, center=False, scale=False, name="param_free_norm", dtype=dtype)
         else:
             self.param_free_norm = InstanceNormalization(epsilon=self.epsilon, center=False, scale=False,

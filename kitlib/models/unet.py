@@ -6,6 +6,7 @@ import math
 
 import keras
 
+from kitlib.models.layers import MatmulConv2D, MatmulConv2DTranspose
 from kitlib.models.resnet import NORMS, check_image_shape, gan_initializer, normalization_layer
 
 UNET_VARIANTS = {"unet_256": 8, "unet_128": 7}
@@ -93,7 +94,7 @@ def unet_generator(
     skips = []
     for i, channels in enumerate(encoder_filters, start=1):
         normed = norm != "none" and i > 1 and (i < num_downs or bottleneck_norm)
-        x = keras.layers.Conv2D(
+        x = MatmulConv2D(
             channels, 4, strides=2, padding="same", use_bias=not normed, kernel_initializer=gan_initializer(),
             name=f"down{i}_conv",
         )(x)
@@ -103,7 +104,7 @@ def unet_generator(
         skips.append(x)
 
     for j, channels in enumerate(reversed(encoder_filters[:-1]), start=1):
-        x = keras.layers.Conv2DTranspose(
+        x = MatmulConv2DTranspose(
             channels, 4, strides=2, padding="same", use_bias=norm == "none", kernel_initializer=gan_initializer(),
             name=f"up{j}_conv",
         )(x)
@@ -115,7 +116,7 @@ def unet_generator(
         if skip:
             x = keras.layers.Concatenate(name=f"up{j}_concat")([x, skips[num_downs - 1 - j]])
 
-    x = keras.layers.Conv2DTranspose(
+    x = MatmulConv2DTranspose(
         output_channels, 4, strides=2, padding="same", kernel_initializer=gan_initializer(), name="head_conv"
     )(x)
     outputs = keras.layers.Activation("tanh", dtype="float32", name="head_tanh")(x)

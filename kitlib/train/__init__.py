@@ -15,13 +15,14 @@ from kitlib.train.diffusion import (DiffusionModel, add_noise, ddim_generate, dd
                                     diffusion_schedule, sampling_options)
 from kitlib.train.gaugan import GauGAN, paint, sketch_pad, synthesize, synthesize_folder
 from kitlib.train.gan import GAN, generate, latent_interpolation
+from kitlib.train.optimizers import FusedAdam
 from kitlib.train.pix2pix import PIX2PIX_LOSSES, TEST_MODES, Pix2Pix, build_pix2pix, run_ablation
 from kitlib.train.pix2pix import translate as translate_paired
 from kitlib.train.pool import ImagePool
 from kitlib.train.schedules import LinearDecay
 
 __all__ = [
-    "GANTrainer", "GAN", "CycleGAN", "CycleGANMonitor", "build_cyclegan", "load_unpaired", "unpaired", "ImagePool", "GANHealth", "Checkpointer", "read_run_config", "epoch_exports", "load_generator", "generate", "latent_interpolation", "LinearDecay",
+    "GANTrainer", "GAN", "CycleGAN", "CycleGANMonitor", "build_cyclegan", "load_unpaired", "unpaired", "ImagePool", "GANHealth", "Checkpointer", "read_run_config", "epoch_exports", "load_generator", "generate", "latent_interpolation", "LinearDecay", "FusedAdam",
     "AdaINTrainer", "content_style_pairs",
     "DiffusionModel", "add_noise", "ddim_generate", "ddim_sample", "ddim_step", "ddim_translate", "diffusion_schedule",
     "sampling_options",

@@ -24,6 +24,7 @@ import tensorflow as tf
 from kitlib import losses
 from kitlib.models.adain import ADAIN_LAYERS, AdaIN, adain_decoder, adain_encoder, stylize
 from kitlib.train.base import GANTrainer
+from kitlib.train.optimizers import FusedAdam
 
 
 def _fingerprint(model: keras.Model) -> str:
@@ -93,7 +94,7 @@ class AdaINTrainer(GANTrainer):
         """
         if optimizer is None:
             schedule = keras.optimizers.schedules.InverseTimeDecay(learning_rate, decay_steps=1, decay_rate=lr_decay)
-            optimizer = keras.optimizers.Adam(schedule)
+            optimizer = FusedAdam(schedule)
         self._compile_optimizers({"decoder": optimizer}, **kwargs)
 
     def train_step(self, data):

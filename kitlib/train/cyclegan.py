@@ -25,6 +25,7 @@ import tensorflow as tf
 
 from kitlib import losses
 from kitlib.train.base import GANTrainer
+from kitlib.train.optimizers import FusedAdam
 from kitlib.train.pool import ImagePool
 from kitlib.train.schedules import LinearDecay
 
@@ -143,7 +144,7 @@ class CycleGAN(GANTrainer):
         """
         def make():
             lr = (LinearDecay(learning_rate, constant_steps or 0, decay_steps) if decay_steps else learning_rate)
-            return keras.optimizers.Adam(lr, beta_1=beta_1)
+            return FusedAdam(lr, beta_1=beta_1)
 
         chosen = {k: make() for k in self.networks()}
         chosen.update(optimizers or {})

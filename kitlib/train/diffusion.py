@@ -25,6 +25,7 @@ from keras import ops
 
 from kitlib.models.diffusion import SinusoidalEmbedding  # noqa: F401  (registered: exported networks load)
 from kitlib.train.base import GANTrainer
+from kitlib.train.optimizers import FusedAdam
 
 DIFFUSION_LOSSES = ("mae", "mse")
 
@@ -301,10 +302,10 @@ class DiffusionModel(GANTrainer):
                 "image_shape": list(self.image_shape), "network": self.network.name}
 
     def compile(self, optimizer=None, *, learning_rate: float = 1e-3, weight_decay: float = 1e-4, **kwargs):
-        """One optimizer for the denoiser (default AdamW, lr 1e-3, weight decay 1e-4, as keras-io); the EMA
+        """One optimizer for the denoiser (default AdamW, lr 1e-3, weight decay 1e-4, as keras-io: ``FusedAdam`` with
+        decoupled weight decay, which is what ``keras.optimizers.AdamW`` is); the EMA
         network is not trained by gradients."""
-        self._compile_optimizers({"denoiser": optimizer or keras.optimizers.AdamW(learning_rate,
-                                                                                 weight_decay=weight_decay)}, **kwargs)
+        self._compile_optimizers({"denoiser": optimizer or FusedAdam(learning_rate, weight_decay=weight_decay)}, **kwargs)
 
     # -- training -----------------------------------------------------------------------------------------------
     def _schedule(self, times):

@@ -11,6 +11,7 @@ import tensorflow as tf
 
 from kitlib import losses
 from kitlib.train.base import GANTrainer
+from kitlib.train.optimizers import FusedAdam
 
 # Logit threshold that separates "judged real" from "judged fake" for each adversarial loss.
 _ACCURACY_THRESHOLD = {"bce": 0.0, "lsgan": 0.5, "hinge": 0.0, "wgan": 0.0, "wgan-gp": 0.0}
@@ -78,8 +79,8 @@ class GAN(GANTrainer):
     def compile(self, g_optimizer=None, d_optimizer=None, **kwargs):
         """One Adam per network (default: lr 2e-4, beta_1 0.5 as in DCGAN and the seed report)."""
         self._compile_optimizers({
-            "generator": g_optimizer or keras.optimizers.Adam(2e-4, beta_1=0.5),
-            "discriminator": d_optimizer or keras.optimizers.Adam(2e-4, beta_1=0.5),
+            "generator": g_optimizer or FusedAdam(2e-4, beta_1=0.5),
+            "discriminator": d_optimizer or FusedAdam(2e-4, beta_1=0.5),
         }, **kwargs)
 
     # ---------------------------------------------------------------------------------------------------------

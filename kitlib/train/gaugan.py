@@ -46,6 +46,7 @@ from kitlib.data.labels import LABEL_EXTENSIONS, colors_to_ids, one_hot_labels
 from kitlib.data.toy import DONTCARE_ID
 from kitlib.eval.labels import colorize, default_palette
 from kitlib.train.base import GANTrainer
+from kitlib.train.optimizers import FusedAdam
 from kitlib.train.schedules import LinearDecay
 
 VGG_LAYERS = ("block1_conv1", "block2_conv1", "block3_conv1", "block4_conv1", "block5_conv1")  # relu1_1 .. relu5_1
@@ -547,7 +548,7 @@ class GauGAN(GANTrainer):
         """
         def make(lr):
             schedule = LinearDecay(lr, constant_steps or 0, decay_steps) if decay_steps else lr
-            return keras.optimizers.Adam(schedule, beta_1=beta_1, beta_2=beta_2)
+            return FusedAdam(schedule, beta_1=beta_1, beta_2=beta_2)
 
         chosen = {"generator": make(g_learning_rate), "discriminator": make(d_learning_rate)}
         if self.encoder is not None:

@@ -13,6 +13,7 @@ import tensorflow as tf
 from kitlib import losses
 from kitlib.train.base import GANTrainer
 from kitlib.train.gan import _ACCURACY_THRESHOLD
+from kitlib.train.optimizers import FusedAdam
 from kitlib.train.schedules import LinearDecay
 
 # The objectives of the paper's loss ablation (Table 1): which terms G minimises and what D sees.
@@ -135,7 +136,7 @@ class Pix2Pix(GANTrainer):
         """
         def make():
             lr = LinearDecay(learning_rate, constant_steps or 0, decay_steps) if decay_steps else learning_rate
-            return keras.optimizers.Adam(lr, beta_1=beta_1)
+            return FusedAdam(lr, beta_1=beta_1)
 
         chosen = {"generator": g_optimizer or make()}
         if self.uses_discriminator:
