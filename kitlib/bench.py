@@ -5,12 +5,14 @@ runs warm-up steps, then times N steps of the same ``train_step`` the trainers u
 reports images/s, the precision and XLA setting actually used, and the peak resident memory. ``--baseline`` also
 times a straightforward fp32 implementation in the style of the TensorFlow tutorials (a ``tf.function`` train step,
 ``GroupNormalization`` for instance norm, no mixed precision) so the speed-up is measured in one run (dcgan,
-cyclegan and pix2pix have one).
+cyclegan and pix2pix have one). ``conv`` measures the machine itself: the GFLOP/s of a 3x3 convolution in float32
+and in the policy's compute dtype, the ceiling of any precision speed-up of a convolution-bound step.
 
 Example:
     python -m kitlib bench dcgan --baseline
     python -m kitlib bench pix2pix --baseline
     python -m kitlib bench cyclegan --image-size 128 --batch-size 1 --steps 10 --json
+    python -m kitlib bench conv      # this machine's float32 vs bfloat16/float16 convolution throughput
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ DEFAULTS = {  # image_size, batch_size, steps
     "data": (64, 64, 10_000),
     "style": (256, 1, 10),
     "adain": (256, 4, 5),
+    "conv": (32, 8, 10),  # 3x3 conv 256 -> 256 channels on 32x32 maps: a ResNet-9 block's, near peak throughput
 }
 
 
@@ -407,9 +410,51 @@ def _adain(image_size: int, batch_size: int, steps: int, precision: str, xla: st
             "precision": choice.precision, "xla": choice.xla}
 
 
+# ------------------------------------------------------------------------------------------------------ roofline
+
+CONV_CHANNELS = 256
+
+
+def _conv(image_size: int, batch_size: int, steps: int, precision: str, xla: str, warmup: int) -> dict:
+    """Throughput of one 3x3 convolution (forward, input gradient, kernel gradient) in float32 and in the compute
+    dtype of the chosen policy: the ceiling of what mixed precision alone can give a convolution-bound train step.
+
+    A GAN step at batch 1-64 spends 85-95% of its time in convolutions, so its speed-up over an fp32 step doing the
+    same convolutions cannot exceed this ratio by much (only by the element-wise work it saves).
+    """
+    import numpy as np
+    import tensorflow as tf
+
+    choice = _setup(precision, xla)
+    fast = keras.mixed_precision.Policy(choice.precision).compute_dtype
+    channels = CONV_CHANNELS
+    shape = (batch_size, image_size, image_size, channels)
+    flops = 3 * 2 * float(np.prod(shape)) * 9 * channels  # forward, input gradient, kernel gradient
+    rng = np.random.default_rng(0)
+    rates = {}
+    for dtype in dict.fromkeys(("float32", fast)):
+        x = tf.constant(rng.normal(size=shape), dtype)
+        kernel = tf.Variable(rng.normal(0, 0.02, (3, 3, channels, channels)).astype("float32"))
+
+        @tf.function(jit_compile=choice.xla)
+        def step(x, dtype=dtype, kernel=kernel):
+            with tf.GradientTape() as tape:
+                tape.watch(x)
+                y = tf.nn.conv2d(x, tf.cast(kernel, dtype), 1, "SAME")
+                loss = tf.reduce_sum(tf.cast(y, "float32"))
+            dx, dk = tape.gradient(loss, [x, kernel])
+            return tf.reduce_sum(tf.cast(dx[0, 0, 0], "float32")) + tf.reduce_sum(dk[0, 0, 0])
+
+        rates[dtype] = flops / _time_function(step, x, steps, warmup) / 1e9
+    seconds = flops / (rates[fast] * 1e9)
+    return {"seconds_per_step": seconds, "precision": choice.precision, "xla": choice.xla,
+            "compute_dtype": fast, "gflops_float32": rates["float32"], f"gflops_{fast}": rates[fast],
+            "precision_speedup_ceiling": rates[fast] / rates["float32"]}
+
+
 MODELS = {"dcgan": (_dcgan, _dcgan_baseline), "cyclegan": (_cyclegan, _cyclegan_baseline),
           "pix2pix": (_pix2pix, _pix2pix_baseline), "gaugan": (_gaugan, None), "style": (_style, None),
-          "adain": (_adain, None), "data": (_data, None)}
+          "adain": (_adain, None), "data": (_data, None), "conv": (_conv, None)}
 
 
 def run(model: str, *, image_size: int | None = None, batch_size: int | None = None, steps: int | None = None,
@@ -418,7 +463,7 @@ def run(model: str, *, image_size: int | None = None, batch_size: int | None = N
 
     Keys: ``model``, ``images_per_second``, ``seconds_per_step``, ``precision``, ``xla``, ``peak_rss_mb``,
     ``image_size``, ``batch_size``, ``steps``, plus the model's own; with ``baseline``: ``baseline_images_per_second``
-    and ``speedup`` (``baseline_note`` for models without a baseline: gaugan, style, adain, data).
+    and ``speedup`` (``baseline_note`` for models without a baseline: gaugan, style, adain, data, conv).
     """
     if model not in MODELS:
         raise ValueError(f"model must be one of {sorted(MODELS)}. Received: model={model!r}")
@@ -454,6 +499,11 @@ def format_result(result: dict) -> str:
     if "vgg_loss" in result:
         lines.append(f"  ngf {result['ngf']}, {result['num_classes']} classes, VGG perceptual loss "
                      + ("on" if result["vgg_loss"] else "off (no ImageNet VGG19 weights here)"))
+    if "precision_speedup_ceiling" in result:
+        lines.append(f"  3x3 conv {CONV_CHANNELS}->{CONV_CHANNELS} (forward + both gradients): "
+                     f"{result['gflops_float32']:.0f} GFLOP/s in float32, "
+                     f"{result['gflops_' + result['compute_dtype']]:.0f} in {result['compute_dtype']}: mixed precision "
+                     f"can make a convolution-bound step at most x{result['precision_speedup_ceiling']:.2f} faster here")
     if "train_step_seconds_real_input" in result:
         lines.append(f"  DCGAN train step ({result['train_step_precision']}) fed by this pipeline: "
                      f"{result['train_step_seconds_real_input']:.3f} s/step; by a synthetic batch: "

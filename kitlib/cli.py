@@ -245,7 +245,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=_cmd_translate)
 
     p = sub.add_parser("bench", help="training throughput benchmark")
-    p.add_argument("model", help="dcgan, cyclegan, pix2pix, gaugan, style, adain, data, or all")
+    p.add_argument("model", help="dcgan, cyclegan, pix2pix, gaugan, style, adain, data, conv (the machine's float32 vs "
+                   "bfloat16/float16 convolution throughput), or all")
     p.add_argument("--image-size", type=int, default=None)
     p.add_argument("--batch-size", type=int, default=None)
     p.add_argument("--steps", type=int, default=None)

@@ -90,3 +90,13 @@ def test_pix2pix_baseline_networks_match_kitlibs_up_to_documented_differences():
     # batch-normalises that 1x1 innermost block instead (gamma and beta: -2 x 512); kitlib leaves it out there.
     assert _trainable(p2p.generator) - _trainable(generator) == 64 + 512 - 2 * 512
     assert _trainable(p2p.discriminator) - _trainable(discriminator) == 64
+
+
+def test_conv_roofline_reports_both_dtypes_and_their_ratio():
+    result = bench.run("conv", image_size=8, batch_size=1, steps=2, warmup=1, precision="mixed_bfloat16")
+    assert result["compute_dtype"] == "bfloat16" and result["precision"] == "mixed_bfloat16"
+    assert result["gflops_float32"] > 0 and result["gflops_bfloat16"] > 0
+    assert result["precision_speedup_ceiling"] == pytest.approx(result["gflops_bfloat16"] / result["gflops_float32"])
+    assert "at most x" in bench.format_result(result)
+    fp32 = bench.run("conv", image_size=8, batch_size=1, steps=1, warmup=1, precision="float32")
+    assert fp32["compute_dtype"] == "float32" and fp32["precision_speedup_ceiling"] == 1.0
