@@ -208,7 +208,8 @@ def test_fused_batch_norm_under_mixed_bfloat16_and_serialization(tmp_path):
 CONV_CASES = [  # batch, height, width, channels, filters, kernel, stride, padding
     (1, 4, 4, 5, 3, 4, 2, "same"),      # a U-Net block
     (1, 1, 1, 8, 4, 4, 2, "same"),      # the U-Net's 1x1 bottleneck
-    (2, 5, 3, 4, 6, 3, 2, "same"),      # odd sizes: TF's asymmetric "same" padding
+    (2, 5, 3, 4, 6, 4, 2, "same"),      # odd sizes: TF's asymmetric "same" padding
+    (1, 3, 4, 2, 5, 2, 1, "same"),      # even kernel, stride 1
     (1, 5, 5, 3, 2, 3, 1, "valid"),
     (1, 6, 6, 3, 2, 3, 3, "valid"),
 ]
@@ -257,8 +258,9 @@ def test_matmul_convolutions_fall_back_to_keras_for_large_or_unknown_sizes():
         return {op.type for op in tf.function(layer).get_concrete_function(tf.TensorSpec(shape)).graph.get_operations()}
 
     conv, up = MatmulConv2D(4, 4, strides=2, padding="same"), MatmulConv2DTranspose(4, 4, strides=2, padding="same")
-    assert "MatMul" in op_types(conv, (1, 8, 8, 3))                  # 4 x 4 = 16 output pixels
-    assert "MatMul" not in op_types(conv, (1, 16, 16, 3))            # 64 output pixels: oneDNN's convolution
+    assert "MatMul" in op_types(conv, (1, 16, 16, 3))                # 8 x 8 = 64 output pixels
+    assert "MatMul" not in op_types(conv, (1, 32, 32, 3))            # 256 output pixels: oneDNN's convolution
     assert "MatMul" not in op_types(conv, (None, 4, 4, 3))           # unknown batch
-    assert "MatMul" in op_types(up, (1, 8, 8, 3))                    # 64 input pixels
-    assert "MatMul" not in op_types(up, (2, 8, 8, 3))
+    assert "MatMul" not in op_types(MatmulConv2D(4, 3, strides=2, padding="same"), (1, 4, 4, 3))  # 3 % 2 != 0
+    assert "MatMul" in op_types(up, (1, 32, 32, 3))                  # 1024 input pixels
+    assert "MatMul" not in op_types(up, (2, 32, 32, 3))

@@ -11,7 +11,7 @@ statistics and outputs, 2-4x faster per layer on CPU.
 
 `MatmulConv2D` and `MatmulConv2DTranspose` are the Keras layers computing convolutions over a few pixels (a U-Net's
 innermost blocks: batch 1, 1x1 to 16x16 maps, 512-1024 channels) as one matrix product on the CPU, where oneDNN's
-convolution kernels run at a few GFLOP/s on such shapes: 1.2-3.8x faster there, the Keras kernels elsewhere.
+convolution kernels run at a few GFLOP/s on such shapes: 1.2-3.7x faster there, the Keras kernels elsewhere.
 """
 
 from __future__ import annotations
@@ -120,8 +120,8 @@ class FusedBatchNormalization(keras.layers.BatchNormalization):
 
 # Largest number of matrix rows (batch x pixels: output pixels of a conv, input pixels of a transposed conv) for
 # which the matmul form was measured faster than oneDNN's bf16/fp32 convolutions on the project's 2-core CPU.
-MATMUL_CONV_MAX_ROWS = 16
-MATMUL_CONV_TRANSPOSE_MAX_ROWS = 64
+MATMUL_CONV_MAX_ROWS = 64
+MATMUL_CONV_TRANSPOSE_MAX_ROWS = 1024
 
 
 def _same_or_valid(size: int, kernel: int, stride: int, padding: str) -> tuple[int, int, int]:
@@ -133,51 +133,68 @@ def _same_or_valid(size: int, kernel: int, stride: int, padding: str) -> tuple[i
     return out, total // 2, total - total // 2
 
 
-def _taps(shape, kernel, strides, padding):
-    """Static geometry of a 2-D convolution on ``shape = (batch, height, width, channels)``: the output size, the
-    paddings, and the (begin, end) of each of the ``kh * kw`` strided windows of the padded input."""
+def _geometry(shape, kernel, strides, padding):
+    """Static geometry of a 2-D convolution on ``shape = (batch, height, width, channels)``: the output size and
+    the paddings of the input (as ``tf.pad`` takes them)."""
     _, height, width, _ = shape
     oh, ph0, ph1 = _same_or_valid(height, kernel[0], strides[0], padding)
     ow, pw0, pw1 = _same_or_valid(width, kernel[1], strides[1], padding)
-    windows = [((i, j), (i + strides[0] * (oh - 1) + 1, j + strides[1] * (ow - 1) + 1))
-               for i in range(kernel[0]) for j in range(kernel[1])]
-    return (oh, ow), [[0, 0], [ph0, ph1], [pw0, pw1], [0, 0]], windows
+    return (oh, ow), [[0, 0], [ph0, ph1], [pw0, pw1], [0, 0]]
 
 
 def _conv_as_matmul(inputs, kernel, strides, padding):
-    """``conv2d(inputs, kernel)`` (NHWC, kernel ``(kh, kw, in, out)``) as im2col by strided slices + one matmul."""
+    """``conv2d(inputs, kernel)`` (NHWC, kernel ``(kh, kw, in, out)``, each kernel size a multiple of its stride) as
+    im2col + one matmul. Kernel tap ``i = q * s + r`` of output ``a`` reads padded input ``s * (a + q) + r``: block
+    ``a + q``, phase ``r`` of the space-to-depth image, so im2col is (kh/s)(kw/s) contiguous block windows."""
     batch, _, _, channels = inputs.shape
-    (oh, ow), pads, windows = _taps(inputs.shape, kernel.shape[:2], strides, padding)
-    padded = tf.pad(inputs, pads)
-    patches = tf.concat([padded[:, b0:b1, c0:c1, :][:, :: strides[0], :: strides[1], :]
-                         for (b0, c0), (b1, c1) in windows], axis=-1)
-    rows = tf.reshape(patches, [batch * oh * ow, len(windows) * channels])
-    out = tf.matmul(rows, tf.reshape(kernel, [len(windows) * channels, kernel.shape[-1]]))
+    (kh, kw), (sh, sw) = kernel.shape[:2], strides
+    (oh, ow), pads = _geometry(inputs.shape, (kh, kw), strides, padding)
+    height, width = inputs.shape[1] + pads[1][0] + pads[1][1], inputs.shape[2] + pads[2][0] + pads[2][1]
+    bh, bw = -(-height // sh), -(-width // sw)  # blocks; zero rows past the padded image are never read
+    pads[1][1] += bh * sh - height
+    pads[2][1] += bw * sw - width
+    blocks = tf.reshape(tf.pad(inputs, pads), [batch, bh, sh, bw, sw, channels])
+    blocks = tf.transpose(blocks, [0, 1, 3, 2, 4, 5])                      # (b, bh, bw, rh, rw, c)
+    qh, qw = kh // sh, kw // sw
+    windows = tf.stack([blocks[:, i: i + oh, j: j + ow] for i in range(qh) for j in range(qw)], axis=3)
+    windows = tf.reshape(windows, [batch, oh, ow, qh, qw, sh, sw, channels])
+    patches = tf.transpose(windows, [0, 1, 2, 3, 5, 4, 6, 7])              # (b, oh, ow, qh, rh, qw, rw, c)
+    rows = tf.reshape(patches, [batch * oh * ow, kh * kw * channels])
+    out = tf.matmul(rows, tf.reshape(kernel, [kh * kw * channels, kernel.shape[-1]]))
     return tf.reshape(out, [batch, oh, ow, kernel.shape[-1]])
 
 
 def _conv_transpose_as_matmul(inputs, kernel, strides, padding, output_hw):
-    """``conv2d_transpose(inputs, kernel)`` (kernel ``(kh, kw, out, in)``) as one matmul + col2im: the exact adjoint
-    of ``_conv_as_matmul`` on an output-sized image, each window scattered back with ``StridedSliceGrad``."""
+    """``conv2d_transpose(inputs, kernel)`` (kernel ``(kh, kw, out, in)``, sizes multiples of the strides) as one
+    matmul + col2im, the exact adjoint of ``_conv_as_matmul``: input ``a`` adds tap ``q * s + r`` to padded output
+    ``s * (a + q) + r``, i.e. (kh/s)(kw/s) shifted block images summed, then depth-to-space and the crop."""
     batch, height, width, channels = inputs.shape
-    filters = kernel.shape[2]
-    out_shape = (batch, *output_hw, filters)
-    _, pads, windows = _taps(out_shape, kernel.shape[:2], strides, padding)
+    (kh, kw), (sh, sw), filters = kernel.shape[:2], strides, kernel.shape[2]
+    qh, qw = kh // sh, kw // sw
     cols = tf.matmul(tf.reshape(inputs, [batch * height * width, channels]),
-                     tf.reshape(kernel, [len(windows) * filters, channels]), transpose_b=True)
-    cols = tf.reshape(cols, [batch, height, width, len(windows), filters])
-    padded_shape = [batch, output_hw[0] + pads[1][0] + pads[1][1], output_hw[1] + pads[2][0] + pads[2][1], filters]
-    padded = tf.add_n([
-        tf.raw_ops.StridedSliceGrad(shape=padded_shape, begin=[0, b0, c0, 0], end=[batch, b1, c1, filters],
-                                    strides=[1, strides[0], strides[1], 1], dy=cols[:, :, :, t, :])
-        for t, ((b0, c0), (b1, c1)) in enumerate(windows)])
-    return padded[:, pads[1][0]: pads[1][0] + output_hw[0], pads[2][0]: pads[2][0] + output_hw[1], :]
+                     tf.reshape(kernel, [kh * kw * filters, channels]), transpose_b=True)
+    cols = tf.reshape(cols, [batch, height, width, qh, sh, qw, sw, filters])
+    cols = tf.transpose(cols, [3, 5, 0, 1, 2, 4, 6, 7])                    # (qh, qw, b, h, w, rh, rw, f)
+    pieces = tf.unstack(tf.reshape(cols, [qh * qw, batch, height, width, sh, sw, filters]))
+    blocks = tf.add_n([tf.pad(piece, [[0, 0], [i, qh - 1 - i], [j, qw - 1 - j], [0, 0], [0, 0], [0, 0]])
+                       for piece, (i, j) in zip(pieces, [(i, j) for i in range(qh) for j in range(qw)])])
+    full = tf.reshape(tf.transpose(blocks, [0, 1, 3, 2, 4, 5]),           # (b, bh, rh, bw, rw, f)
+                      [batch, (height + qh - 1) * sh, (width + qw - 1) * sw, filters])
+    _, pads = _geometry((batch, *output_hw, filters), (kh, kw), strides, padding)
+    top, left = pads[1][0], pads[2][0]
+    extra_h = max(top + output_hw[0] - full.shape[1], 0)  # output rows that no input reaches are zeros
+    extra_w = max(left + output_hw[1] - full.shape[2], 0)
+    if extra_h or extra_w:
+        full = tf.pad(full, [[0, 0], [0, extra_h], [0, extra_w], [0, 0]])
+    return full[:, top: top + output_hw[0], left: left + output_hw[1], :]
 
 
 def _matmul_applies(layer, shape, rows, limit) -> bool:
     static = all(d is not None for d in shape)
     return (static and rows(shape) <= limit and layer.data_format == "channels_last"
-            and tuple(layer.dilation_rate) == (1, 1) and not tf.config.list_physical_devices("GPU"))
+            and tuple(layer.dilation_rate) == (1, 1)
+            and all(k % s == 0 for k, s in zip(layer.kernel_size, layer.strides))
+            and not tf.config.list_physical_devices("GPU"))
 
 
 @keras.saving.register_keras_serializable(package="kitlib")
@@ -185,10 +202,10 @@ class MatmulConv2D(keras.layers.Conv2D):
     """`keras.layers.Conv2D` that computes convolutions over a few pixels as one matrix product on the CPU.
 
     Same arguments, weights and function as the Keras layer (tested equal, values and gradients). When the batch
-    and image size are known and batch x output pixels is at most `MATMUL_CONV_MAX_ROWS` (64), on a machine without
-    GPU, the convolution is computed as im2col (one strided slice per kernel tap) and one matmul: 1.2-1.8x faster
-    than oneDNN's kernels for a U-Net's 4x4, stride-2 convolutions down to 1x1 at batch 1. Otherwise it is the Keras
-    convolution.
+    and image size are known, batch x output pixels is at most `MATMUL_CONV_MAX_ROWS` (64), each kernel size is a
+    multiple of its stride, and no GPU is visible, the convolution is im2col (space-to-depth blocks) and one matmul:
+    1.2-2.1x faster (forward + both gradients, bfloat16) than oneDNN's kernels for a U-Net's 4x4 stride-2
+    convolutions from 16x16 down to 1x1 at batch 1. Otherwise it is the Keras convolution.
 
     Example:
     >>> import numpy as np
@@ -199,7 +216,7 @@ class MatmulConv2D(keras.layers.Conv2D):
 
     def convolution_op(self, inputs, kernel):
         def rows(shape):
-            (oh, ow), _, _ = _taps(shape, self.kernel_size, self.strides, self.padding)
+            (oh, ow), _ = _geometry(shape, self.kernel_size, self.strides, self.padding)
             return shape[0] * oh * ow
 
         if self.groups == 1 and _matmul_applies(self, inputs.shape, rows, MATMUL_CONV_MAX_ROWS):
@@ -212,10 +229,10 @@ class MatmulConv2DTranspose(keras.layers.Conv2DTranspose):
     """`keras.layers.Conv2DTranspose` that computes transposed convolutions of a few pixels as one matrix product.
 
     Same arguments, weights and function as the Keras layer (tested equal, values and gradients). When the batch
-    and image size are known and batch x input pixels is at most `MATMUL_CONV_TRANSPOSE_MAX_ROWS` (512), on a
-    machine without GPU and without `output_padding`, it is one matmul to ``kh * kw * filters`` channels and a
-    col2im: 2.5-3.8x faster than oneDNN's kernels for a U-Net decoder's 1x1 -> 16x16 blocks (512-1024 channels) at
-    batch 1. Otherwise it is the Keras transposed convolution.
+    and image size are known, batch x input pixels is at most `MATMUL_CONV_TRANSPOSE_MAX_ROWS` (1024), each kernel
+    size is a multiple of its stride, there is no `output_padding` and no GPU is visible, it is one matmul to
+    ``kh * kw * filters`` channels and a col2im: 1.4-3.7x faster (forward + both gradients, bfloat16) than oneDNN's
+    kernels for a U-Net decoder's 1x1 -> 64x64 blocks at batch 1. Otherwise it is the Keras transposed convolution.
 
     Example:
     >>> import numpy as np
