@@ -203,7 +203,7 @@ def test_fused_batch_norm_under_mixed_bfloat16_and_serialization(tmp_path):
     np.testing.assert_array_equal(layer.moving_variance.numpy(), model.get_layer("bn").moving_variance.numpy())
 
 
-# -- MatmulConv2D / MatmulConv2DTranspose == the Keras convolutions ----------------------------------------------
+# -- FastConv2D / FastConv2DTranspose == the Keras convolutions ----------------------------------------------
 
 CONV_CASES = [  # batch, height, width, channels, filters, kernel, stride, padding
     (1, 4, 4, 5, 3, 4, 2, "same"),      # a U-Net block
@@ -230,11 +230,11 @@ def _conv_results(layer, x):
 def test_matmul_convolutions_equal_keras(case, transpose):
     import tensorflow as tf
 
-    from kitlib.models.layers import MatmulConv2D, MatmulConv2DTranspose
+    from kitlib.models.layers import FastConv2D, FastConv2DTranspose
 
     batch, height, width, channels, filters, kernel, stride, padding = case
-    ours_cls, reference_cls = ((MatmulConv2DTranspose, keras.layers.Conv2DTranspose) if transpose
-                               else (MatmulConv2D, keras.layers.Conv2D))
+    ours_cls, reference_cls = ((FastConv2DTranspose, keras.layers.Conv2DTranspose) if transpose
+                               else (FastConv2D, keras.layers.Conv2D))
     x = tf.constant(_input((batch, height, width, channels), seed=9))
     kwargs = dict(strides=stride, padding=padding, activation="relu")
     ours, reference = ours_cls(filters, kernel, **kwargs), reference_cls(filters, kernel, **kwargs)
@@ -252,15 +252,15 @@ def test_matmul_convolutions_equal_keras(case, transpose):
 def test_matmul_convolutions_fall_back_to_keras_for_large_or_unknown_sizes():
     import tensorflow as tf
 
-    from kitlib.models.layers import MatmulConv2D, MatmulConv2DTranspose
+    from kitlib.models.layers import FastConv2D, FastConv2DTranspose
 
     def op_types(layer, shape):
         return {op.type for op in tf.function(layer).get_concrete_function(tf.TensorSpec(shape)).graph.get_operations()}
 
-    conv, up = MatmulConv2D(4, 4, strides=2, padding="same"), MatmulConv2DTranspose(4, 4, strides=2, padding="same")
+    conv, up = FastConv2D(4, 4, strides=2, padding="same"), FastConv2DTranspose(4, 4, strides=2, padding="same")
     assert "MatMul" in op_types(conv, (1, 16, 16, 3))                # 8 x 8 = 64 output pixels
     assert "MatMul" not in op_types(conv, (1, 32, 32, 3))            # 256 output pixels: oneDNN's convolution
     assert "MatMul" not in op_types(conv, (None, 4, 4, 3))           # unknown batch
-    assert "MatMul" not in op_types(MatmulConv2D(4, 3, strides=2, padding="same"), (1, 4, 4, 3))  # 3 % 2 != 0
+    assert "MatMul" not in op_types(FastConv2D(4, 3, strides=2, padding="same"), (1, 4, 4, 3))  # 3 % 2 != 0
     assert "MatMul" in op_types(up, (1, 32, 32, 3))                  # 1024 input pixels
     assert "MatMul" not in op_types(up, (2, 32, 32, 3))

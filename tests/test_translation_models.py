@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from kitlib.models.layers import MatmulConv2D
+from kitlib.models.layers import FastConv2D
 from kitlib.models.patchgan import (
     PATCHGAN_VARIANTS,
     patchgan_discriminator,
@@ -142,7 +142,7 @@ def test_unet_256_parameter_count_matches_the_reference():
 def test_seed_unet_matches_the_seed_003_description():
     g = seed_unet_generator((256, 256, 3))
     downs = [g.get_layer(f"down{i}_lrelu").output.shape[1:] for i in range(1, 9)]
-    assert downs[0] == (128, 128, 64) and downs[-1] == (1, 1, 512) and len(_layers_of(g, MatmulConv2D)) == 8
+    assert downs[0] == (128, 128, 64) and downs[-1] == (1, 1, 512) and len(_layers_of(g, FastConv2D)) == 8
     assert g.get_layer("up1_concat").output.shape[1:] == (2, 2, 1024)
     assert g.get_layer("up7_concat").output.shape[1:] == (128, 128, 128)
     assert {type(g.get_layer(f"down{i}_norm")).__name__ for i in range(2, 9)} == {"InstanceNormalization"}
@@ -183,7 +183,7 @@ def test_patchgan_70_on_256_matches_the_reference():
     assert d.count_params() == 2_764_737 + 128 + 256 + 512
     seed = seed_patchgan_discriminator((256, 256, 3), filters=8)
     assert seed.output_shape == (None, 30, 30, 1)
-    assert [layer.filters for layer in _layers_of(seed_patchgan_discriminator(), keras.layers.Conv2D)] == [
+    assert [layer.filters for layer in _layers_of(seed_patchgan_discriminator(), FastConv2D)] == [
         64, 128, 256, 512, 1,
     ]
 

@@ -25,7 +25,7 @@ from collections.abc import Callable
 import keras
 from keras import layers
 
-from kitlib.models.layers import FusedBatchNormalization
+from kitlib.models.layers import FastConv2D, FastConv2DTranspose, FusedBatchNormalization
 
 IMAGE_SIZES = (32, 64, 128)
 DISCRIMINATOR_NORMS = ("batch", "layer", "none")
@@ -81,9 +81,9 @@ def seed_generator(latent_dim: int = 100, image_size: int = 64, *, name: str = "
     x = layers.LeakyReLU(0.2, name="project_lrelu")(x)
     x = layers.Reshape((start, start, 256), name="reshape")(x)
     for i in range(2):
-        x = layers.Conv2DTranspose(128, 4, strides=2, padding="same", name=f"up{i + 1}_deconv")(x)
+        x = FastConv2DTranspose(128, 4, strides=2, padding="same", name=f"up{i + 1}_deconv")(x)
         x = layers.LeakyReLU(0.2, name=f"up{i + 1}_lrelu")(x)
-    x = layers.Conv2D(3, 7, padding="same", name="to_rgb")(x)
+    x = FastConv2D(3, 7, padding="same", name="to_rgb")(x)
     images = layers.Activation("tanh", dtype="float32", name="tanh")(x)
     return keras.Model(z, images, name=name)
 
@@ -179,16 +179,16 @@ def dcgan_generator(latent_dim: int = 100, image_size: int = 64, filters: int = 
     num_blocks = int(math.log2(image_size)) - 3
     z = keras.Input((int(latent_dim),), name="latent")
     x = layers.Reshape((1, 1, int(latent_dim)), name="reshape")(z)
-    x = layers.Conv2DTranspose(filters * 2**num_blocks, 4, padding="valid", use_bias=False,
+    x = FastConv2DTranspose(filters * 2**num_blocks, 4, padding="valid", use_bias=False,
                                kernel_initializer=_weights_init(), name="project")(x)
     x = _norm_layer("batch", "project_bn")(x)
     x = layers.ReLU(name="project_relu")(x)
     for i in range(num_blocks):
-        x = layers.Conv2DTranspose(filters * 2 ** (num_blocks - 1 - i), 4, strides=2, padding="same",
+        x = FastConv2DTranspose(filters * 2 ** (num_blocks - 1 - i), 4, strides=2, padding="same",
                                    use_bias=False, kernel_initializer=_weights_init(), name=f"up{i + 1}_deconv")(x)
         x = _norm_layer("batch", f"up{i + 1}_bn")(x)
         x = layers.ReLU(name=f"up{i + 1}_relu")(x)
-    x = layers.Conv2DTranspose(3, 4, strides=2, padding="same", kernel_initializer=_weights_init(),
+    x = FastConv2DTranspose(3, 4, strides=2, padding="same", kernel_initializer=_weights_init(),
                                name="to_rgb")(x)
     images = layers.Activation("tanh", dtype="float32", name="tanh")(x)
     return keras.Model(z, images, name=name)

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import keras
 
+from kitlib.models.layers import FastConv2D
 from kitlib.models.resnet import NORMS, check_image_shape, gan_initializer, normalization_layer
 
 PATCHGAN_VARIANTS = {"pixelgan": 0, "patchgan_16": 1, "patchgan_70": 3, "patchgan_286": 5}
@@ -128,7 +129,7 @@ def patchgan_discriminator(
         last = i == len(specs)
         if kernel > 1:
             x = keras.layers.ZeroPadding2D(1, name=f"conv{i}_pad")(x)
-        x = keras.layers.Conv2D(
+        x = FastConv2D(
             channels, kernel, strides=stride, use_bias=not normed, kernel_initializer=gan_initializer(),
             dtype="float32" if last else None, name="logits" if last else f"conv{i}",
         )(x)

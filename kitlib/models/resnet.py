@@ -24,7 +24,7 @@ import numbers
 
 import keras
 
-from kitlib.models.layers import FusedBatchNormalization, InstanceNormalization, ReflectionPadding2D
+from kitlib.models.layers import FastConv2D, FusedBatchNormalization, InstanceNormalization, ReflectionPadding2D
 
 NORMS = ("instance", "batch", "none")
 RESNET_VARIANTS = {"resnet_9blocks": 9, "resnet_6blocks": 6}
@@ -201,6 +201,6 @@ def resnet_generator(
         )
         x = _conv_norm_act(x, up, norm, f"up{i}_norm", keras.layers.ReLU(name=f"up{i}_relu"))
     x = ReflectionPadding2D(3, name="head_pad")(x)
-    x = keras.layers.Conv2D(output_channels, 7, kernel_initializer=gan_initializer(), name="head_conv")(x)
+    x = FastConv2D(output_channels, 7, kernel_initializer=gan_initializer(), name="head_conv")(x)
     outputs = keras.layers.Activation("tanh", dtype="float32", name="head_tanh")(x)
     return keras.Model(inputs, outputs, name=name)

@@ -6,7 +6,7 @@ import math
 
 import keras
 
-from kitlib.models.layers import MatmulConv2D, MatmulConv2DTranspose
+from kitlib.models.layers import FastConv2D, FastConv2DTranspose
 from kitlib.models.resnet import NORMS, check_image_shape, gan_initializer, normalization_layer
 
 UNET_VARIANTS = {"unet_256": 8, "unet_128": 7}
@@ -32,7 +32,8 @@ def unet_generator(
     Decoder: `num_downs - 1` blocks of 4x4 stride-2 transposed conv, norm, `Dropout(dropout)` on the first three,
     ReLU, then concatenation with the mirrored encoder output. Head: 4x4 stride-2 transposed conv to
     `output_channels` and tanh (float32 under mixed precision). Kernels are N(0, 0.02); convs followed by a norm
-    layer have no bias.
+    layer have no bias. The convolutions are `FastConv2D` / `FastConv2DTranspose`: the Keras layers, with the
+    few-pixel innermost blocks computed as matrix products on CPUs (where oneDNN is slowest).
 
     The dropouts are real `keras.layers.Dropout` layers: pix2pix keeps them on at test time by calling the model
     with `training=True`, which is its only source of noise.
@@ -94,7 +95,7 @@ def unet_generator(
     skips = []
     for i, channels in enumerate(encoder_filters, start=1):
         normed = norm != "none" and i > 1 and (i < num_downs or bottleneck_norm)
-        x = MatmulConv2D(
+        x = FastConv2D(
             channels, 4, strides=2, padding="same", use_bias=not normed, kernel_initializer=gan_initializer(),
             name=f"down{i}_conv",
         )(x)
@@ -104,7 +105,7 @@ def unet_generator(
         skips.append(x)
 
     for j, channels in enumerate(reversed(encoder_filters[:-1]), start=1):
-        x = MatmulConv2DTranspose(
+        x = FastConv2DTranspose(
             channels, 4, strides=2, padding="same", use_bias=norm == "none", kernel_initializer=gan_initializer(),
             name=f"up{j}_conv",
         )(x)
@@ -116,7 +117,7 @@ def unet_generator(
         if skip:
             x = keras.layers.Concatenate(name=f"up{j}_concat")([x, skips[num_downs - 1 - j]])
 
-    x = MatmulConv2DTranspose(
+    x = FastConv2DTranspose(
         output_channels, 4, strides=2, padding="same", kernel_initializer=gan_initializer(), name="head_conv"
     )(x)
     outputs = keras.layers.Activation("tanh", dtype="float32", name="head_tanh")(x)
