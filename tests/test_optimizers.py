@@ -55,3 +55,34 @@ def test_fused_adam_config_round_trip_and_loss_scaling():
     scaled = keras.optimizers.LossScaleOptimizer(FusedAdam(0.1), initial_scale=8.0)
     scaled.apply([np.full(2, 8.0 * 2.0, "float32")], [variable])
     np.testing.assert_allclose(variable.numpy(), 0.9, rtol=1e-5)  # Adam's first step moves by lr
+
+
+MIRRORED = """
+import numpy as np, tensorflow as tf
+cpu = tf.config.list_physical_devices("CPU")[0]
+tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration()] * 2)
+import keras
+from kitlib.train.optimizers import FusedAdam
+strategy = tf.distribute.MirroredStrategy(["/cpu:0", "/cpu:1"])
+weights = []
+for cls in (FusedAdam, keras.optimizers.Adam):
+    keras.utils.set_random_seed(0)
+    with strategy.scope():
+        model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(4), keras.layers.Dense(2)])
+        model.compile(optimizer=cls(1e-2), loss="mse")
+    x = np.random.default_rng(0).normal(size=(8, 3)).astype("float32")
+    model.fit(x, np.ones((8, 2), "float32"), batch_size=4, epochs=2, verbose=0)
+    weights.append([w.numpy() for w in model.weights])
+assert strategy.num_replicas_in_sync == 2
+print(max(float(np.max(np.abs(a - b))) for a, b in zip(*weights)))
+"""
+
+
+def test_fused_adam_under_mirrored_strategy_equals_keras_adam():
+    """Two logical CPUs (set before TensorFlow starts, hence a subprocess): each replica updates its own copy."""
+    import subprocess
+    import sys
+
+    done = subprocess.run([sys.executable, "-c", MIRRORED], capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert float(done.stdout.strip().splitlines()[-1]) < 1e-5
