@@ -264,3 +264,44 @@ def test_matmul_convolutions_fall_back_to_keras_for_large_or_unknown_sizes():
     assert "MatMul" not in op_types(FastConv2D(4, 3, strides=2, padding="same"), (1, 4, 4, 3))  # 3 % 2 != 0
     assert "MatMul" in op_types(up, (1, 32, 32, 3))                  # 1024 input pixels
     assert "MatMul" not in op_types(up, (2, 32, 32, 3))
+
+
+@pytest.mark.parametrize("shape,filters,kernel,padding,form", [
+    ((2, 12, 12, 32), 3, 7, "same", "Conv2DBackpropInput"),    # a generator's RGB head: the flipped-kernel form
+    ((1, 20, 19, 40), 1, 4, "valid", "Conv2DBackpropInput"),   # a PatchGAN's logit conv (272 output pixels)
+    ((1, 12, 12, 32), 3, 4, "same", "Conv2D"),                 # even kernel with "same": the Keras convolution
+])
+def test_fast_conv_few_output_channels_equals_keras(shape, filters, kernel, padding, form):
+    import tensorflow as tf
+
+    from kitlib.models.layers import FastConv2D
+
+    x = tf.constant(_input(shape, seed=10))
+    ours, reference = FastConv2D(filters, kernel, padding=padding), keras.layers.Conv2D(filters, kernel, padding=padding)
+    ours.build(shape)
+    reference.build(shape)
+    weights = [np.random.default_rng(3).normal(size=w.shape).astype("float32") for w in ours.get_weights()]
+    ours.set_weights(weights)
+    reference.set_weights(weights)
+    forward = {op.type for op in tf.function(ours).get_concrete_function(tf.TensorSpec(shape)).graph.get_operations()}
+    assert form in forward and ({"Conv2D", "Conv2DBackpropInput"} - {form}).isdisjoint(forward)
+    for got, expected in zip(_conv_results(ours, x), _conv_results(reference, x)):  # output, dx, dkernel, dbias
+        np.testing.assert_allclose(got, expected, rtol=1e-5, atol=1e-4)
+
+
+def test_fast_conv_transpose_bias_gradient_on_the_keras_path():
+    import tensorflow as tf
+
+    from kitlib.models.layers import FastConv2DTranspose
+
+    shape = (2, 5, 5, 3)  # kernel 3 with stride 2 is not a multiple: oneDNN's transposed conv + the matmul bias sum
+    x = tf.constant(_input(shape, seed=11))
+    ours = FastConv2DTranspose(4, 3, strides=2, padding="same")
+    reference = keras.layers.Conv2DTranspose(4, 3, strides=2, padding="same")
+    ours.build(shape)
+    reference.build(shape)
+    weights = [np.random.default_rng(4).normal(size=w.shape).astype("float32") for w in ours.get_weights()]
+    ours.set_weights(weights)
+    reference.set_weights(weights)
+    for got, expected in zip(_conv_results(ours, x), _conv_results(reference, x)):
+        np.testing.assert_allclose(got, expected, rtol=1e-5, atol=1e-4)
