@@ -215,6 +215,16 @@ CONV_CASES = [  # batch, height, width, channels, filters, kernel, stride, paddi
 ]
 
 
+def _with_same_weights(ours, reference, shape, seed):
+    """Builds both layers on ``shape`` and gives them the same random weights."""
+    ours.build(shape)
+    reference.build(shape)
+    weights = [np.random.default_rng(seed).normal(size=w.shape).astype("float32") for w in ours.get_weights()]
+    ours.set_weights(weights)
+    reference.set_weights(weights)
+    return ours, reference
+
+
 def _conv_results(layer, x):
     import tensorflow as tf
 
@@ -237,12 +247,8 @@ def test_matmul_convolutions_equal_keras(case, transpose):
                                else (FastConv2D, keras.layers.Conv2D))
     x = tf.constant(_input((batch, height, width, channels), seed=9))
     kwargs = dict(strides=stride, padding=padding, activation="relu")
-    ours, reference = ours_cls(filters, kernel, **kwargs), reference_cls(filters, kernel, **kwargs)
-    ours.build(x.shape)
-    reference.build(x.shape)
-    weights = [np.random.default_rng(2).normal(size=w.shape).astype("float32") for w in ours.get_weights()]
-    ours.set_weights(weights)
-    reference.set_weights(weights)
+    ours, reference = _with_same_weights(ours_cls(filters, kernel, **kwargs), reference_cls(filters, kernel, **kwargs),
+                                         x.shape, seed=2)
     graph = tf.function(ours).get_concrete_function(tf.TensorSpec(x.shape)).graph
     assert "MatMul" in {op.type for op in graph.get_operations()}, "the matmul path was not taken"
     for got, expected in zip(_conv_results(ours, x), _conv_results(reference, x)):  # output, dx, dkernel, dbias
@@ -277,12 +283,8 @@ def test_fast_conv_few_output_channels_equals_keras(shape, filters, kernel, padd
     from kitlib.models.layers import FastConv2D
 
     x = tf.constant(_input(shape, seed=10))
-    ours, reference = FastConv2D(filters, kernel, padding=padding), keras.layers.Conv2D(filters, kernel, padding=padding)
-    ours.build(shape)
-    reference.build(shape)
-    weights = [np.random.default_rng(3).normal(size=w.shape).astype("float32") for w in ours.get_weights()]
-    ours.set_weights(weights)
-    reference.set_weights(weights)
+    ours, reference = _with_same_weights(FastConv2D(filters, kernel, padding=padding),
+                                         keras.layers.Conv2D(filters, kernel, padding=padding), shape, seed=3)
     forward = {op.type for op in tf.function(ours).get_concrete_function(tf.TensorSpec(shape)).graph.get_operations()}
     assert form in forward and ({"Conv2D", "Conv2DBackpropInput"} - {form}).isdisjoint(forward)
     for got, expected in zip(_conv_results(ours, x), _conv_results(reference, x)):  # output, dx, dkernel, dbias
@@ -296,12 +298,7 @@ def test_fast_conv_transpose_bias_gradient_on_the_keras_path():
 
     shape = (2, 5, 5, 3)  # kernel 3 with stride 2 is not a multiple: oneDNN's transposed conv + the matmul bias sum
     x = tf.constant(_input(shape, seed=11))
-    ours = FastConv2DTranspose(4, 3, strides=2, padding="same")
-    reference = keras.layers.Conv2DTranspose(4, 3, strides=2, padding="same")
-    ours.build(shape)
-    reference.build(shape)
-    weights = [np.random.default_rng(4).normal(size=w.shape).astype("float32") for w in ours.get_weights()]
-    ours.set_weights(weights)
-    reference.set_weights(weights)
+    ours, reference = _with_same_weights(FastConv2DTranspose(4, 3, strides=2, padding="same"),
+                                         keras.layers.Conv2DTranspose(4, 3, strides=2, padding="same"), shape, seed=4)
     for got, expected in zip(_conv_results(ours, x), _conv_results(reference, x)):
         np.testing.assert_allclose(got, expected, rtol=1e-5, atol=1e-4)
