@@ -1,26 +1,32 @@
 # kitlib: two commands from a fresh clone.
-#   make demo   create .venv, install, run every notebook in the demo profile, write runs/demo/index.html
-#   make test   create .venv, install, run the unit tests + nbval over every notebook in quick mode
-PYTHON ?= python3
-VENV   ?= .venv
-PY     := $(VENV)/bin/python
-STAMP  := $(VENV)/.kitlib-installed
-UNAME  := $(shell uname -s)
+#   make demo        create .venv, install, run every notebook in the demo profile, write runs/demo/index.html
+#   make test        create .venv, install, run the unit tests + nbval over every notebook in quick mode
+#   make test-floor  the same tests on the oldest stack requirements.txt accepts (Colab's: Python 3.13,
+#                    TensorFlow 2.20, Keras 3.13), in .venv-floor, pinned by constraints-floor.txt
+PYTHON      ?= python3
+VENV        ?= .venv
+CONSTRAINTS ?= constraints.txt
+PY          := $(VENV)/bin/python
+STAMP       := $(VENV)/.kitlib-installed
+UNAME       := $(shell uname -s)
+# The floor job's Python: python3.13 if one runs here (on PATH or under pyenv), else the default python3.
+FLOOR_PYTHON ?= $(shell for p in python3.13 $$(pyenv root 2>/dev/null)/versions/3.13*/bin/python3.13; do \
+	$$p -c 'import sys' 2>/dev/null && { echo $$p; break; }; done)
 
-.PHONY: demo test unit notebooks bench strip clean help
+.PHONY: demo test test-floor unit notebooks bench strip clean help
 help:
-	@echo "make demo | make test | make unit | make notebooks | make bench | make strip | make clean"
+	@echo "make demo | make test | make test-floor | make unit | make notebooks | make bench | make strip | make clean"
 
-$(STAMP): requirements.txt requirements-dev.txt constraints.txt pyproject.toml
+$(STAMP): requirements.txt requirements-dev.txt $(CONSTRAINTS) pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --disable-pip-version-check --upgrade pip
 ifeq ($(UNAME),Linux)
 	# CPU-only wheel on Linux; everything else from requirements.txt, pinned by constraints.txt.
 	sed '/^tensorflow[<>=~ ]/d' requirements.txt > $(VENV)/requirements-no-tf.txt
-	$(PY) -m pip install -q --disable-pip-version-check -c constraints.txt tensorflow-cpu \
+	$(PY) -m pip install -q --disable-pip-version-check -c $(CONSTRAINTS) tensorflow-cpu \
 		-r $(VENV)/requirements-no-tf.txt -r requirements-dev.txt
 else
-	$(PY) -m pip install -q --disable-pip-version-check -c constraints.txt -r requirements.txt -r requirements-dev.txt
+	$(PY) -m pip install -q --disable-pip-version-check -c $(CONSTRAINTS) -r requirements.txt -r requirements-dev.txt
 endif
 	$(PY) -m pip install -q --disable-pip-version-check --no-deps -e .
 	touch $(STAMP)
@@ -29,6 +35,12 @@ demo: $(STAMP)
 	$(PY) -m kitlib demo --profile demo --out runs/demo
 
 test: $(STAMP) unit notebooks
+
+test-floor:
+	@if [ -n "$(FLOOR_PYTHON)" ]; then py="$(FLOOR_PYTHON)"; else py="$(PYTHON)"; \
+		echo "test-floor: no Python 3.13 found; running the floor TensorFlow/Keras on $$py instead"; fi; \
+	echo "test-floor: $$py ($$($$py --version 2>&1)), constraints-floor.txt"; \
+	$(MAKE) --no-print-directory test VENV=.venv-floor CONSTRAINTS=constraints-floor.txt PYTHON=$$py
 
 unit: $(STAMP)
 	KITLIB_QUICK=1 $(PY) -m pytest tests -q
@@ -46,4 +58,4 @@ strip: $(STAMP)
 	$(VENV)/bin/nbstripout --keep-count notebooks/*.ipynb
 
 clean:
-	rm -rf $(VENV) runs/demo
+	rm -rf $(VENV) .venv-floor runs/demo

@@ -181,6 +181,16 @@ def test_fused_batch_norm_takes_the_fused_kernel_in_training_only():
     assert not any(t.startswith("FusedBatchNorm") for t in ops_of(False))
 
 
+def test_fused_batch_norm_runs_on_keras_without_renorm():
+    """Keras 3.13 (Colab's) has no `renorm` attribute on BatchNormalization: the fast path must not need it."""
+    ours, reference = _bn_pair((2, 4, 4, 3))
+    x = np.random.default_rng(1).normal(size=(2, 4, 4, 3)).astype("float32")
+    if hasattr(ours, "renorm"):
+        del ours.renorm  # what a Keras 3.13 layer looks like
+    np.testing.assert_allclose(ours(x, training=True).numpy(), reference(x, training=True).numpy(), rtol=1e-4,
+                               atol=2e-5)
+
+
 def test_fused_batch_norm_under_mixed_bfloat16_and_serialization(tmp_path):
     from kitlib.models.layers import FusedBatchNormalization
 

@@ -99,7 +99,9 @@ class FusedBatchNormalization(keras.layers.BatchNormalization):
     """
 
     def _fused(self, inputs, training, mask) -> bool:
-        return (bool(training) and self.trainable and mask is None and not self.renorm and not self.synchronized
+        # `renorm` exists from Keras 3.14 on; on older Keras the layer has no such option (so it is off).
+        return (bool(training) and self.trainable and mask is None and not getattr(self, "renorm", False)
+                and not self.synchronized
                 and len(inputs.shape) == 4 and self.axis in (-1, 3)
                 and inputs.dtype in (tf.float32, tf.bfloat16, tf.float16))
 
