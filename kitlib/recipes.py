@@ -11,6 +11,7 @@ True
 
 from __future__ import annotations
 
+import os
 import pathlib
 from typing import Callable
 
@@ -32,9 +33,59 @@ def _images(data: str | None, *, default_family: str, image_size: int, limit: in
     return kdata.image_folder(path, image_size, limit=limit), {"source": str(path.resolve()), "limit": limit}
 
 
+def _time_budget(minutes) -> list:
+    """``[TimeBudget(minutes)]`` when a budget is set (made first, so it covers data loading), else ``[]``."""
+    from kitlib.train.callbacks import TimeBudget
+
+    return [] if minutes is None else [TimeBudget(minutes)]
+
+
+def _budget_epochs(epochs, minutes, **profile):
+    """The run's epochs: the user's, else the profile's; with a budget and no ``epochs``, the full profile's (the
+    budget then ends the run)."""
+    from kitlib import runtime
+
+    if epochs:
+        return epochs
+    return profile["full"] if minutes is not None else runtime.pick(**profile)
+
+
+def _data_identity(spec: str | None, info: dict) -> dict:
+    """``info`` plus the count and a fingerprint of the files behind ``spec`` (folders, ``A,B`` folder pairs,
+    ``inpaint:FOLDER``, archives), so that resuming a run on other data is refused; toy specs are returned as is."""
+    from kitlib.train.run_dir import files_identity
+
+    paths = _data_paths(spec)
+    if not paths:
+        return info
+    files = [f for p in paths for f in (p.rglob("*") if p.is_dir() else [p])
+             if f.is_file() and not any(part.startswith(".") for part in f.relative_to(p.parent).parts)]
+    return {**info, **files_identity(files, os.path.commonpath([p.parent for p in paths]))}
+
+
+def _data_paths(spec: str | None) -> list[pathlib.Path]:
+    """The folders/files a ``--data`` spec names (none for ``toy:`` specs)."""
+    if not spec or spec.startswith("toy:"):
+        return []
+    spec = spec[len("inpaint:"):] if spec.startswith("inpaint:") else spec
+    return [pathlib.Path(part).resolve() for part in spec.split(",") if part]
+
+
+def _fit(model, batches, *, callbacks: list, **kwargs) -> None:
+    """``model.fit(..., verbose=2)``; a tripped ``NaNGuard`` raises ``RuntimeError`` with its message (the CLI
+    then exits non-zero)."""
+    from kitlib import train
+
+    model.fit(batches, callbacks=callbacks, verbose=2, **kwargs)
+    for callback in callbacks:
+        if isinstance(callback, train.NaNGuard) and callback.tripped:
+            raise RuntimeError(callback.message)
+
+
 def train_dcgan(*, data=None, out, epochs=None, batch_size=None, image_size=None, seed=0, precision="auto",
-                limit=None, resume=True, variant="seed", loss="bce") -> pathlib.Path:
+                limit=None, resume=True, variant="seed", loss="bce", minutes=None) -> pathlib.Path:
     """DCGAN (notebook 01) on toy faces or an image folder."""
+    budget = _time_budget(minutes)
     from kitlib import data as kdata
     from kitlib import runtime, train
     from kitlib.models.dcgan import build_dcgan
@@ -42,34 +93,35 @@ def train_dcgan(*, data=None, out, epochs=None, batch_size=None, image_size=None
     runtime.setup(seed=seed, precision=precision)
     image_size = image_size or runtime.pick(quick=32, demo=64, full=64)
     batch_size = batch_size or runtime.pick(quick=16, demo=64, full=64)
-    epochs = epochs or runtime.pick(quick=1, demo=10, full=100)
+    epochs = _budget_epochs(epochs, minutes, quick=1, demo=10, full=100)
     images, data_info = _images(data, default_family="faces", image_size=image_size, limit=limit, seed=seed)
     batches = kdata.prepare(images, batch_size, seed=seed)
     generator, discriminator = build_dcgan(variant, image_size=image_size)
     gan = train.GAN(generator, discriminator, loss=loss, seed=seed)
     gan.compile()
     run_dir = pathlib.Path(out)
-    gan.write_run_config(run_dir, data=data_info, batch_size=batch_size, image_size=image_size, variant=variant)
-    callbacks = [train.SampleGrid(run_dir, show=False), train.LossHistory(run_dir), train.NaNGuard()]
-    gan.fit(batches, epochs=epochs, run_dir=run_dir, resume=resume, callbacks=callbacks, verbose=2)
+    run_info = dict(data=_data_identity(data, data_info), batch_size=batch_size, image_size=image_size, variant=variant)
+    callbacks = [train.SampleGrid(run_dir, show=False), train.LossHistory(run_dir), train.NaNGuard(), *budget]
+    _fit(gan, batches, epochs=epochs, run_dir=run_dir, resume=resume, callbacks=callbacks, run_info=run_info)
     return run_dir
 
 
-def _diffusion_run(model, batches, *, out, epochs, resume, **config) -> pathlib.Path:
+def _diffusion_run(model, batches, *, out, epochs, resume, budget=(), **config) -> pathlib.Path:
     from kitlib import train
 
     model.compile()
     run_dir = pathlib.Path(out)
-    model.write_run_config(run_dir, **config)
+    config["data"] = _data_identity(config["data"].get("source"), config["data"])
     callbacks = [train.SampleGrid(run_dir, show=False, ncols=6 if model.conditional else 8), train.LossHistory(run_dir),
-                 train.NaNGuard()]
-    model.fit(batches, epochs=epochs, run_dir=run_dir, resume=resume, callbacks=callbacks, verbose=2)
+                 train.NaNGuard(), *budget]
+    _fit(model, batches, epochs=epochs, run_dir=run_dir, resume=resume, callbacks=callbacks, run_info=config)
     return run_dir
 
 
 def train_ddim(*, data=None, out, epochs=None, batch_size=None, image_size=None, seed=0, precision="auto",
-               limit=None, resume=True, variant=None, loss="mae", sampling_steps=None) -> pathlib.Path:
+               limit=None, resume=True, variant=None, loss="mae", sampling_steps=None, minutes=None) -> pathlib.Path:
     """Unconditional DDIM (notebook 07) on toy faces or an image folder."""
+    budget = _time_budget(minutes)
     from kitlib import data as kdata
     from kitlib import runtime
     from kitlib.models.diffusion import DIFFUSION_UNET_VARIANTS, diffusion_unet
@@ -78,20 +130,20 @@ def train_ddim(*, data=None, out, epochs=None, batch_size=None, image_size=None,
     runtime.setup(seed=seed, precision=precision)
     image_size = image_size or runtime.pick(quick=32, demo=32, full=64)
     batch_size = batch_size or runtime.pick(quick=16, demo=32, full=64)
-    epochs = epochs or runtime.pick(quick=1, demo=10, full=80)
+    epochs = _budget_epochs(epochs, minutes, quick=1, demo=10, full=80)
     variant = variant or runtime.pick(quick="tiny", demo="small", full="keras_io")
     sampling_steps = sampling_steps or runtime.pick(quick=3, demo=20, full=50)
     images, data_info = _images(data, default_family="faces", image_size=image_size, limit=limit, seed=seed)
     batches = kdata.prepare(images, batch_size, seed=seed)
     network = diffusion_unet(image_size, **DIFFUSION_UNET_VARIANTS[variant])
     model = DiffusionModel(network, loss=loss, sampling_steps=sampling_steps, seed=seed)
-    return _diffusion_run(model, batches, out=out, epochs=epochs, resume=resume, data=data_info,
+    return _diffusion_run(model, batches, out=out, epochs=epochs, resume=resume, budget=budget, data=data_info,
                           batch_size=batch_size, image_size=image_size, variant=variant)
 
 
 def train_palette(*, data=None, out, epochs=None, batch_size=None, image_size=None, seed=0, precision="auto",
                   limit=None, resume=True, variant=None, loss="mae", sampling_steps=None,
-                  min_cell=4) -> pathlib.Path:
+                  min_cell=4, minutes=None) -> pathlib.Path:
     """Image-conditioned diffusion (Palette, notebook 07): drawing -> pixel art on the embedded exact pairs
     (``toy:pixel_art``, the default), or a folder of A|B side-by-side pairs (condition on the left)."""
     import numpy as np
@@ -102,6 +154,7 @@ def train_palette(*, data=None, out, epochs=None, batch_size=None, image_size=No
     from kitlib.models.diffusion import DIFFUSION_UNET_VARIANTS, diffusion_unet
     from kitlib.train.diffusion import DiffusionModel
 
+    budget = _time_budget(minutes)
     spec = data or "toy:pixel_art"
     if spec.startswith("toy:") and spec != "toy:pixel_art":
         raise ValueError(f"train palette needs (condition, target) pairs: --data toy:pixel_art or a folder of A|B "
@@ -109,7 +162,7 @@ def train_palette(*, data=None, out, epochs=None, batch_size=None, image_size=No
     runtime.setup(seed=seed, precision=precision)
     image_size = image_size or runtime.pick(quick=32, demo=32, full=64)
     batch_size = batch_size or runtime.pick(quick=16, demo=32, full=64)
-    epochs = epochs or runtime.pick(quick=1, demo=10, full=80)
+    epochs = _budget_epochs(epochs, minutes, quick=1, demo=10, full=80)
     variant = variant or runtime.pick(quick="tiny", demo="small", full="keras_io")
     sampling_steps = sampling_steps or runtime.pick(quick=3, demo=20, full=50)
     if spec == "toy:pixel_art":
@@ -127,13 +180,13 @@ def train_palette(*, data=None, out, epochs=None, batch_size=None, image_size=No
     network = diffusion_unet(image_size, condition_channels=3, **DIFFUSION_UNET_VARIANTS[variant])
     model = DiffusionModel(network, loss=loss, sampling_steps=sampling_steps, num_samples=8, seed=seed)
     model.set_sample_inputs(conditions, targets)
-    return _diffusion_run(model, batches, out=out, epochs=epochs, resume=resume, data=data_info,
+    return _diffusion_run(model, batches, out=out, epochs=epochs, resume=resume, budget=budget, data=data_info,
                           batch_size=batch_size, image_size=image_size, variant=variant)
 
 
 def train_cyclegan(*, data=None, out, epochs=None, batch_size=None, image_size=None, seed=0, precision="auto",
                    limit=None, resume=True, generator=None, discriminator=None, loss=None, filters=None,
-                   min_cell=4, num_toy=None) -> pathlib.Path:
+                   min_cell=4, num_toy=None, minutes=None) -> pathlib.Path:
     """CycleGAN (notebooks 02 and 03): toy landscapes -> paintings by default.
 
     ``--data`` as in ``kitlib.train.cyclegan.load_unpaired``: ``toy:drawings,pixel_art``, a gan-getting-started or
@@ -143,14 +196,16 @@ def train_cyclegan(*, data=None, out, epochs=None, batch_size=None, image_size=N
     """
     from kitlib import data as kdata
     from kitlib import runtime, train
-    from kitlib.train.cyclegan import CycleGANMonitor, build_cyclegan, load_unpaired, unpaired
+    from kitlib.data.domains import load_unpaired, unpaired
+    from kitlib.train.cyclegan import CycleGANMonitor, build_cyclegan
 
+    budget = _time_budget(minutes)
     runtime.setup(seed=seed, precision=precision)
     pixel = "pixel" in (data or "").lower()
     # demo sizes are those of notebooks 03 (pixel art) and 02 (landscapes -> paintings)
     image_size = image_size or runtime.pick(quick=32, demo=32 if pixel else 64, full=256)
     batch_size = batch_size or runtime.pick(quick=1, demo=4 if pixel else 1, full=32 if pixel else 1)
-    epochs = epochs or runtime.pick(quick=1, demo=6, full=50 if pixel else 200)
+    epochs = _budget_epochs(epochs, minutes, quick=1, demo=6, full=50 if pixel else 200)
     filters = filters or runtime.pick(quick=8, demo=32 if pixel else 16, full=64)
     num_toy = num_toy or runtime.pick(quick=8, demo=400 if pixel else 300, full=4000)
     generator = generator or ("seed_unet" if pixel else runtime.pick(quick="resnet_6blocks", demo="resnet_6blocks",
@@ -168,15 +223,15 @@ def train_cyclegan(*, data=None, out, epochs=None, batch_size=None, image_size=N
     gan.compile(constant_steps=(epochs - epochs // 2) * steps, decay_steps=(epochs // 2) * steps)
     gan.set_sample_inputs(held_a, held_b, cycle=True)
     run_dir = pathlib.Path(out)
-    gan.write_run_config(run_dir, data=info, batch_size=batch_size, image_size=image_size, epochs=epochs)
+    run_info = dict(data=_data_identity(data, info), batch_size=batch_size, image_size=image_size, epochs=epochs)
     callbacks = [CycleGANMonitor(held_a, held_b, pixel_grid="ab" if pixel else None),
-                 train.SampleGrid(run_dir, show=False, ncols=6), train.LossHistory(run_dir), train.NaNGuard()]
-    gan.fit(batches, epochs=epochs, run_dir=run_dir, resume=resume, callbacks=callbacks, verbose=2)
+                 train.SampleGrid(run_dir, show=False, ncols=6), train.LossHistory(run_dir), train.NaNGuard(), *budget]
+    _fit(gan, batches, epochs=epochs, run_dir=run_dir, resume=resume, callbacks=callbacks, run_info=run_info)
     return run_dir
 
 
 def train_gaugan(*, data=None, out, epochs=None, batch_size=None, image_size=None, seed=0, precision="auto",
-                 limit=None, resume=True, num_classes=None, ngf=None, use_encoder=True) -> pathlib.Path:
+                 limit=None, resume=True, num_classes=None, ngf=None, use_encoder=True, minutes=None) -> pathlib.Path:
     """GauGAN / SPADE (notebook 06) on the toy landscapes + label maps (``toy:landscapes``, the default), or a folder
     holding ``images/`` and ``labels/`` (class-id PNGs with the images' file names; ``num_classes`` defaults to the
     largest id found + 1, 255 = dontcare). The exported generator turns label PNGs into images with
@@ -188,8 +243,10 @@ def train_gaugan(*, data=None, out, epochs=None, batch_size=None, image_size=Non
     from kitlib import runtime, train
     from kitlib.eval.labels import default_palette
     from kitlib.models.spade import build_gaugan
-    from kitlib.train.gaugan import GauGAN, read_label_map
+    from kitlib.data.labels import read_label_map
+    from kitlib.train.gaugan import GauGAN
 
+    budget = _time_budget(minutes)
     spec = data or "toy:landscapes"
     if spec.startswith("toy:") and spec != "toy:landscapes":
         raise ValueError(f"train gaugan needs label maps: --data toy:landscapes or a folder with images/ and labels/. "
@@ -197,7 +254,7 @@ def train_gaugan(*, data=None, out, epochs=None, batch_size=None, image_size=Non
     runtime.setup(seed=seed, precision=precision)
     image_size = image_size or runtime.pick(quick=32, demo=64, full=256)
     batch_size = batch_size or runtime.pick(quick=8, demo=8, full=32)
-    epochs = epochs or runtime.pick(quick=1, demo=3, full=50)
+    epochs = _budget_epochs(epochs, minutes, quick=1, demo=3, full=50)
     ngf = ngf or runtime.pick(quick=4, demo=16, full=64)
     if spec == "toy:landscapes":
         n = limit or runtime.pick(quick=64, demo=1024, full=8000)
@@ -223,9 +280,9 @@ def train_gaugan(*, data=None, out, epochs=None, batch_size=None, image_size=Non
     gaugan.compile()
     gaugan.set_sample_inputs(labels[:4], images[:4])
     run_dir = pathlib.Path(out)
-    gaugan.write_run_config(run_dir, data=data_info, batch_size=batch_size, image_size=image_size, ngf=ngf)
-    callbacks = [train.SampleGrid(run_dir, show=False, ncols=6), train.LossHistory(run_dir), train.NaNGuard()]
-    gaugan.fit(batches, epochs=epochs, run_dir=run_dir, resume=resume, callbacks=callbacks, verbose=2)
+    run_info = dict(data=_data_identity(data, data_info), batch_size=batch_size, image_size=image_size, ngf=ngf)
+    callbacks = [train.SampleGrid(run_dir, show=False, ncols=6), train.LossHistory(run_dir), train.NaNGuard(), *budget]
+    _fit(gaugan, batches, epochs=epochs, run_dir=run_dir, resume=resume, callbacks=callbacks, run_info=run_info)
     if spec == "toy:landscapes":
         gaugan_label_fidelity(run_dir, seed=seed)
     return run_dir
@@ -269,8 +326,9 @@ def gaugan_label_fidelity(run_dir, *, seed: int = 0, num_train: int | None = Non
     from kitlib.eval import segmentation
     from kitlib.eval.labels import colorize
     from kitlib.train.checkpoint import META_FILE, load_generator, read_json, read_run_config, write_json_atomic
-    from kitlib.train.gaugan import synthesize
-    from kitlib.viz import save_grid, to_uint8
+    from kitlib.images import to_uint8
+    from kitlib.infer.spade import synthesize
+    from kitlib.viz import save_grid
 
     run_dir = pathlib.Path(run_dir)
     config = read_run_config(run_dir)
@@ -330,7 +388,7 @@ def _inpainting_source(spec: str, *, image_size: int, limit: int | None, seed: i
 
 def train_pix2pix(*, data=None, out, epochs=None, batch_size=None, image_size=None, seed=0, precision="auto",
                   limit=None, resume=True, loss="l1+cgan", patch="patchgan_70", filters=None,
-                  test_mode="paper") -> pathlib.Path:
+                  test_mode="paper", minutes=None) -> pathlib.Path:
     """pix2pix (notebook 05): central-square inpainting of toy landscapes/paintings or of a photo folder
     (``inpaint:FOLDER``), or any A|B side-by-side folder (input on the left).
 
@@ -346,10 +404,11 @@ def train_pix2pix(*, data=None, out, epochs=None, batch_size=None, image_size=No
     from kitlib.train.checkpoint import write_json_atomic
     from kitlib.train.pix2pix import build_pix2pix
 
+    budget = _time_budget(minutes)
     runtime.setup(seed=seed, precision=precision)
     image_size = image_size or runtime.pick(quick=32, demo=64, full=256)
     batch_size = batch_size or 1
-    epochs = epochs or runtime.pick(quick=1, demo=5, full=200)
+    epochs = _budget_epochs(epochs, minutes, quick=1, demo=5, full=200)
     filters = filters or runtime.pick(quick=8, demo=16, full=64)
     spec = data or "toy:landscapes"
     test = None
@@ -376,10 +435,10 @@ def train_pix2pix(*, data=None, out, epochs=None, batch_size=None, image_size=No
     p2p.compile()
     p2p.set_sample_inputs(*(kdata.to_float(x) for x in sample))
     run_dir = pathlib.Path(out)
-    p2p.write_run_config(run_dir, data=data_info, batch_size=batch_size, image_size=image_size, filters=filters,
+    run_info = dict(data=_data_identity(data, data_info), batch_size=batch_size, image_size=image_size, filters=filters,
                          test_mode=test_mode)
-    callbacks = [train.SampleGrid(run_dir, show=False, ncols=3), train.LossHistory(run_dir), train.NaNGuard()]
-    p2p.fit(batches, epochs=epochs, run_dir=run_dir, resume=resume, callbacks=callbacks, verbose=2)
+    callbacks = [train.SampleGrid(run_dir, show=False, ncols=3), train.LossHistory(run_dir), train.NaNGuard(), *budget]
+    _fit(p2p, batches, epochs=epochs, run_dir=run_dir, resume=resume, callbacks=callbacks, run_info=run_info)
     if test is not None:
         inputs, targets = test
         other = "eval" if test_mode == "paper" else "paper"
@@ -401,7 +460,25 @@ RECIPES: dict[str, Callable[..., pathlib.Path]] = {"cyclegan": train_cyclegan, "
 
 
 def train(model: str, **kwargs) -> pathlib.Path:
-    """Runs the recipe named ``model`` (see ``RECIPES``)."""
+    """Runs the recipe named ``model`` (see ``RECIPES``) after checking its arguments: ``None`` means the profile's
+    default, any other count (epochs, batch size, image size, limit...) must be >= 1; ``out`` must be a new or empty
+    folder or a kitlib run, and not inside the ``data`` folder.
+
+    Example:
+    >>> train("dcgan", out="runs/x", epochs=0)
+    Traceback (most recent call last):
+    ...
+    ValueError: epochs must be >= 1 (or None for the profile's default). Received: epochs=0
+    """
+    from kitlib.train.run_dir import check_not_inside, check_run_dir
+
     if model not in RECIPES:
         raise ValueError(f"model must be one of {sorted(RECIPES)}. Received: model={model!r}")
+    for key, value in kwargs.items():
+        if key != "seed" and isinstance(value, int) and not isinstance(value, bool) and value < 1:
+            raise ValueError(f"{key} must be >= 1 (or None for the profile's default). Received: {key}={value}")
+    if kwargs.get("out") is not None:
+        check_run_dir(kwargs["out"])
+        for path in _data_paths(kwargs.get("data")):
+            check_not_inside(kwargs["out"], path)
     return RECIPES[model](**{k: v for k, v in kwargs.items() if v is not None})

@@ -1,0 +1,62 @@
+"""`train ... --minutes N` / `recipes.train(..., minutes=N)`: stop at the budget with a checkpoint, exports and
+history, then resume exactly where the budget stopped."""
+
+import json
+
+import numpy as np
+import pytest
+
+from kitlib import cli, recipes
+from kitlib.train.callbacks import TimeBudget
+from kitlib.train.checkpoint import META_FILE, load_generator
+
+TINY = dict(data="toy:faces", limit=32, batch_size=16, image_size=32, precision="float32", seed=0)
+
+
+def _step(run_dir) -> int:
+    return int(json.loads((run_dir / META_FILE).read_text())["step"])
+
+
+def test_budget_stops_after_the_batch_that_crosses_it(tmp_path):
+    from kitlib import data, runtime, train
+    from kitlib.models.dcgan import build_dcgan
+
+    runtime.setup(seed=0, precision="float32")
+    batches = data.prepare(data.toy.faces(64, image_size=32, seed=0), 16, seed=0)  # 4 steps per epoch
+    gan = train.GAN(*build_dcgan("radford", image_size=32, filters=4), seed=0)
+    gan.compile()
+    budget = TimeBudget(1)
+    ticks = iter(range(1000))
+    budget._clock = lambda: float(next(ticks))  # one "second" per clock reading: one reading per batch
+    budget.deadline = 6.0
+    gan.fit(batches, epochs=5, run_dir=tmp_path, callbacks=[budget], verbose=0)
+    assert budget.stopped_at_step == 7 == _step(tmp_path)  # readings 0..6 at the ends of steps 1..7
+    assert (tmp_path / "export" / "generator.keras").exists()
+
+
+def test_minutes_must_be_positive():
+    with pytest.raises(ValueError, match="minutes must be > 0"):
+        TimeBudget(0)
+
+
+def test_cli_minutes_stops_then_a_later_run_resumes_exactly(tmp_path, capsys):
+    budget_run, straight = tmp_path / "budget", tmp_path / "straight"
+    args = ["--limit", "32", "--batch-size", "16", "--image-size", "32", "--precision", "float32"]
+    # a budget shorter than one step: the run stops after its first step (of 2 per epoch), checkpointed and exported
+    assert cli.main(["train", "dcgan", "--out", str(budget_run), "--minutes", "0.0001", *args]) == 0
+    assert _step(budget_run) == 1
+    assert "TimeBudget: 0.0001 min used; stopping at step 1" in capsys.readouterr().out
+    assert (budget_run / "export" / "generator.keras").exists() and (budget_run / "history.csv").exists()
+    # with more epochs (no budget) it continues from step 1, and ends where an uninterrupted run ends
+    recipes.train("dcgan", out=budget_run, epochs=1, **TINY)
+    assert "Resuming from step 1" in capsys.readouterr().out
+    recipes.train("dcgan", out=straight, epochs=1, **TINY)
+    assert _step(budget_run) == _step(straight) == 2
+    for a, b in zip(load_generator(budget_run).get_weights(), load_generator(straight).get_weights()):
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
+
+
+def test_python_api_minutes_without_epochs_trains_until_the_budget(tmp_path, capsys):
+    run = recipes.train("dcgan", out=tmp_path / "run", minutes=0.0001, **TINY)
+    assert _step(run) == 1  # the full profile's 100 epochs were the limit, the budget ended the run
+    assert "Epoch 1/100" in capsys.readouterr().out
