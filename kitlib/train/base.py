@@ -13,6 +13,8 @@ Subclasses (``GAN``, ``CycleGAN``, ``Pix2Pix``, ...) implement:
 directory already holds a checkpoint, continues exactly where it stopped, mid-epoch included: the networks,
 optimizer moments, learning-rate position and random-generator states come from the checkpoint, and the data
 stream is re-created and skipped to the same batch (kitlib pipelines are a pure function of their seed).
+Before writing anything it locks the run directory and refuses a resume whose model, data, batch size or optimizer
+differ from the checkpoint's (``kitlib.train.run_dir``); a run is complete only once its exports are written.
 """
 
 from __future__ import annotations
@@ -25,11 +27,13 @@ from typing import Any, Iterable
 import keras
 import tensorflow as tf
 
-from kitlib.train.checkpoint import CONFIG_FILE, EXPORT_DIR, Checkpointer, write_json_atomic
+from kitlib.train.checkpoint import CONFIG_FILE, EXPORT_DIR, Checkpointer, optimizer_identity, write_json_atomic
 
 
-class GANTrainer(keras.Model):
-    """Base class of kitlib's adversarial trainers (see the module docstring for the subclass contract).
+class Trainer(keras.Model):
+    """Base class of kitlib's trainers: GANs, diffusion, AdaIN (see the module docstring for the subclass contract).
+
+    ``GANTrainer`` is the same class under its old name (kept for existing code).
 
     Args:
         loss_names: the names of the values ``train_step`` reports; one ``keras.metrics.Mean`` tracker each.
@@ -161,6 +165,7 @@ class GANTrainer(keras.Model):
         run_dir: str | os.PathLike | None = None,
         resume: bool = True,
         checkpoint_every: int | None = None,
+        run_info: dict | None = None,
         callbacks: list | None = None,
         verbose: Any = "auto",
         **kwargs,
@@ -178,9 +183,14 @@ class GANTrainer(keras.Model):
                 of 10 trains the remaining part of epoch 3 and epochs 4..10.
             steps_per_epoch: batches per epoch (default: ``x.steps_per_epoch`` set by ``kitlib.data.prepare``,
                 else the dataset's cardinality).
-            run_dir: run directory for checkpoints, config, samples and exported generators.
-            resume: continue from the latest checkpoint in ``run_dir`` if there is one.
+            run_dir: run directory for checkpoints, config, samples and exported generators: a new or empty
+                folder, or a kitlib run (refused: another process training into it, any other folder).
+            resume: continue from the latest checkpoint in ``run_dir`` if there is one (refused, before anything
+                is written, when the trainer, model config, ``run_info["data"]``/``["batch_size"]``, steps per
+                epoch or optimizer hyper-parameters differ). ``False``: move an old run aside and start clean.
             checkpoint_every: also checkpoint every N steps (always at each epoch end).
+            run_info: extra keys for ``RUN_DIR/config.json``, e.g. ``data={"source": ..., "num_files": ...}``
+                and ``batch_size``; those two are part of the run's identity.
             callbacks, verbose, **kwargs: passed to ``keras.Model.fit``.
 
         Returns:
@@ -201,18 +211,41 @@ class GANTrainer(keras.Model):
             )
         if checkpoint_every is not None and checkpoint_every < 1:
             raise ValueError(f"checkpoint_every must be >= 1 or None. Received: checkpoint_every={checkpoint_every}")
-        from kitlib.train.callbacks import RunCheckpoint, StepCounter
+        if run_dir is None:
+            return self._fit(x, finite, epochs, steps_per_epoch, 0, list(callbacks or []), verbose, kwargs, None)
+        from kitlib.train.callbacks import RunCheckpoint
+        from kitlib.train.run_dir import open_run_dir
+
+        run_dir = pathlib.Path(run_dir)
+        run_info = dict(run_info or {})
+        identity = {"steps_per_epoch": steps_per_epoch,
+                    "optimizers": {k: optimizer_identity(o) for k, o in self.optimizers().items()},
+                    **{k: run_info[k] for k in ("data", "batch_size") if k in run_info}}
+        lock = open_run_dir(run_dir, resume=resume)
+        try:
+            self.checkpointer = Checkpointer(self, run_dir, identity=identity)
+            if resume:
+                self.checkpointer.check_compatible()  # before config.json is touched
+            self.write_run_config(run_dir, **run_info)
+            start_step = self.checkpointer.restore() if resume else 0
+            saver = RunCheckpoint(self.checkpointer, every_steps=checkpoint_every)
+            if start_step and start_step % steps_per_epoch == 0 and self.checkpointer.exported_step != start_step:
+                print(f"Finishing the exports of step {start_step}, interrupted before they were written.")
+                saver.export(start_step // steps_per_epoch)
+            history = self._fit(x, finite, epochs, steps_per_epoch, start_step, list(callbacks or []) + [saver],
+                                verbose, kwargs, run_dir)
+        finally:
+            lock.release()
+        if saver.refused:
+            raise RuntimeError(f"Training stopped: {saver.refused}. Nothing was saved after the last good checkpoint "
+                               f"({self.checkpointer.latest or 'none'}). Try a lower learning rate, another loss, or "
+                               "precision='float32'.")
+        return history
+
+    def _fit(self, x, finite, epochs, steps_per_epoch, start_step, callbacks, verbose, kwargs, run_dir):
+        from kitlib.train.callbacks import StepCounter
 
         kwargs.setdefault("shuffle", False)  # the dataset carries its own (seeded) shuffle
-        callbacks = list(callbacks or [])
-        start_step = 0
-        if run_dir is not None:
-            run_dir = pathlib.Path(run_dir)
-            self.checkpointer = Checkpointer(self, run_dir)
-            if resume:
-                start_step = self.checkpointer.restore()
-            self.write_run_config(run_dir)
-            callbacks.append(RunCheckpoint(self.checkpointer, every_steps=checkpoint_every))
         callbacks.insert(0, StepCounter())
         total = epochs * steps_per_epoch
         if start_step >= total:
@@ -262,7 +295,7 @@ class GANTrainer(keras.Model):
         folder.mkdir(parents=True, exist_ok=True)
         for k, net in self.generators().items():
             path = folder / f"{k}{suffix}.keras"
-            tmp = path.with_name(f".{path.stem}.tmp.keras")
+            tmp = path.with_name(f".{path.stem}.tmp.keras")  # removed by run_dir.clean_leftovers after a kill
             net.save(tmp)
             os.replace(tmp, path)
             out[k] = path
@@ -285,3 +318,6 @@ def _merge_history(into: keras.callbacks.History, part: keras.callbacks.History)
     for k, values in part.history.items():
         into.history.setdefault(k, []).extend(values)
     into.set_model(part.model)
+
+
+GANTrainer = Trainer  # the old name, from when every trainer was a GAN; kept for existing subclasses and notebooks

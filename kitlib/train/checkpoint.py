@@ -10,6 +10,7 @@ RUN_DIR/
   generators/NAME_epoch_0001.keras   per-epoch generators (optional)
   samples/epoch_0001.png             sample grids
   history.csv          one row per epoch, appended across resumes
+  .kitlib.lock         held while a process trains into the folder (owner pid and host; see ``run_dir.RunLock``)
 ```
 
 Example:
@@ -23,7 +24,9 @@ from __future__ import annotations
 import json
 import os
 import pathlib
-import tempfile
+import re
+import secrets
+import shutil
 from typing import Any
 
 CONFIG_FILE = "config.json"
@@ -36,7 +39,9 @@ def write_json_atomic(path: str | os.PathLike, payload: Any) -> pathlib.Path:
     """Writes JSON to a temporary file in the same folder and renames it over ``path`` (never half-written)."""
     path = pathlib.Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    tmp = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
+    # os.open with 0o666 lets the umask decide (0644 usually); mkstemp would make the file 0600
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
     with os.fdopen(fd, "w", encoding="utf-8") as handle:
         json.dump(payload, handle, indent=2, sort_keys=True, default=str)
         handle.flush()
@@ -69,6 +74,32 @@ def _versions() -> dict:
     return versions()
 
 
+class RunMismatchError(ValueError):
+    """Resuming a run with another model, data, batch size or optimizer: refused before anything is written."""
+
+
+def optimizer_identity(optimizer) -> dict:
+    """What must not change when a run resumes: the optimizer's class and hyper-parameters (the learning rate and
+    its schedule may change).
+
+    Example:
+    >>> import keras
+    >>> optimizer_identity(keras.optimizers.SGD(0.1, momentum=0.9))["momentum"]
+    0.9
+    """
+    inner = getattr(optimizer, "inner_optimizer", None)  # LossScaleOptimizer: the wrapped optimizer decides
+    optimizer = inner if inner is not None else optimizer
+    config = {k: v for k, v in optimizer.get_config().items() if k not in ("name", "learning_rate")}
+    return json.loads(json.dumps({"class": type(optimizer).__name__, **config}, default=str))
+
+
+def _differences(saved: Any, now: Any, prefix: str) -> list[str]:
+    if isinstance(saved, dict) and isinstance(now, dict):
+        return [d for k in sorted(set(saved) | set(now), key=str)
+                for d in _differences(saved.get(k), now.get(k), f"{prefix}.{k}" if prefix else str(k))]
+    return [] if saved == now else [f"{prefix}: saved {saved!r} vs now {now!r}"]
+
+
 class Checkpointer:
     """Saves and restores everything a trainer needs to continue exactly where it stopped.
 
@@ -76,25 +107,33 @@ class Checkpointer:
     Adam moments come back), the global step, every random-generator state (dropout, latent sampling) and the
     trainer's extra state (image pools, ...). TensorFlow writes checkpoint data to temporary files and the
     ``checkpoint`` index is replaced atomically, so a crash while saving leaves the previous checkpoint as latest.
+    Non-finite weights are never saved. ``kitlib_meta.json`` records the run's identity (model configuration,
+    data, batch size, optimizers) checked by ``check_compatible`` before a resume, and the step of the last
+    export, so that a run whose final export was interrupted is finished by the next call.
 
     Args:
         trainer: a ``kitlib.train.GANTrainer`` (compiled).
         run_dir: the run directory.
         max_to_keep: how many checkpoints to keep.
+        identity: JSON-able description of what the run trains on (``GANTrainer.fit`` passes data, batch size,
+            steps per epoch and optimizers).
     """
 
-    def __init__(self, trainer, run_dir: str | os.PathLike, *, max_to_keep: int = 3):
+    def __init__(self, trainer, run_dir: str | os.PathLike, *, max_to_keep: int = 3, identity: dict | None = None):
         import tensorflow as tf
 
         self.trainer = trainer
         self.run_dir = pathlib.Path(run_dir)
         self.directory = self.run_dir / CHECKPOINT_DIR
+        self.identity = json.loads(json.dumps(identity or {}, default=str))
         trainer.build_optimizers()
         objects = {f"net_{k}": v for k, v in trainer.networks().items()}
         objects.update({f"opt_{k}": v for k, v in trainer.optimizers().items()})
         objects["state"] = list(trainer.state_variables())
         self.checkpoint = tf.train.Checkpoint(**objects)
         self.manager = tf.train.CheckpointManager(self.checkpoint, str(self.directory), max_to_keep=max_to_keep)
+        meta_path = self.run_dir / META_FILE
+        self.exported_step = read_json(meta_path).get("exported_step") if meta_path.exists() and self.latest else None
 
     @property
     def latest(self) -> str | None:
@@ -105,33 +144,66 @@ class Checkpointer:
             "versions": _versions(),
             "trainer": type(self.trainer).__name__,
             "model_config": self.trainer.run_config(),
+            "identity": self.identity,
             "step": int(self.trainer.global_step.numpy()),
+            "exported_step": self.exported_step,
         }
 
+    def weights_finite(self) -> bool:
+        """True when every weight of every network is finite (no NaN/inf)."""
+        import numpy as np
+
+        return all(np.isfinite(np.asarray(w)).all() for net in self.trainer.networks().values() for w in net.weights)
+
     def save(self) -> str:
-        """Saves a checkpoint numbered by the global step and updates ``kitlib_meta.json``; returns its path."""
+        """Saves a checkpoint numbered by the global step and updates ``kitlib_meta.json``; returns its path.
+
+        Raises:
+            ValueError: when a weight is NaN/inf (the last good checkpoint stays the latest).
+            OSError: when the disk is full or not writable (the message names the folder; the previous checkpoint
+                stays the latest and the partial files are removed).
+        """
+        import tensorflow as tf
+
         step = int(self.trainer.global_step.numpy())
         if self.latest and self.latest.endswith(f"-{step}"):
             return self.latest
-        path = self.manager.save(checkpoint_number=step)
+        if not self.weights_finite():
+            raise ValueError(f"Refusing to checkpoint non-finite (NaN/inf) weights at step {step} in {self.directory}; "
+                             f"the latest good checkpoint is {self.latest or 'none'}.")
+        try:
+            path = self.manager.save(checkpoint_number=step)
+        except tf.errors.OpError as err:
+            remove_partial_checkpoints(self.directory)
+            raise OSError(f"Could not write the checkpoint of step {step} to {self.directory}: {err.message.strip()}. "
+                          "Free disk space (or fix the folder's permissions) and rerun the same command: it resumes "
+                          f"from the last saved checkpoint ({self.latest or 'none'}).") from None
         write_json_atomic(self.run_dir / META_FILE, self._meta())
         return path
 
-    def check_meta(self) -> None:
-        """Raises ``ValueError`` naming the differences when the run was made with another model configuration."""
+    def mark_exported(self) -> None:
+        """Records in ``kitlib_meta.json`` that the exports match the latest checkpoint's step."""
+        self.exported_step = int(self.trainer.global_step.numpy())
+        write_json_atomic(self.run_dir / META_FILE, self._meta())
+
+    def check_compatible(self) -> None:
+        """Raises ``RunMismatchError`` naming each difference (saved and current value) when the run directory's
+        checkpoint was made by another trainer, model configuration, data, batch size or optimizer."""
         meta_path = self.run_dir / META_FILE
-        if not meta_path.exists():
+        if not meta_path.exists() or not self.latest:
             return
         meta = read_json(meta_path)
-        saved, current = meta.get("model_config", {}), json.loads(json.dumps(self.trainer.run_config(), default=str))
-        if meta.get("trainer") != type(self.trainer).__name__ or saved != current:
-            diffs = sorted(k for k in set(saved) | set(current) if saved.get(k) != current.get(k))
-            detail = ", ".join(f"{k}: saved {saved.get(k)!r} vs now {current.get(k)!r}" for k in diffs[:6])
-            raise ValueError(
-                f"The checkpoint in {self.directory} was made by {meta.get('trainer')} with another configuration "
-                f"({detail or 'trainer class differs'}). Fix: use a new run directory, or set the knobs back to the "
-                f"saved values, or pass resume=False to start over (the old checkpoints are kept until overwritten)."
-            )
+        saved_identity = meta.get("identity", {})  # runs made before identities were recorded: only what is known
+        diffs = _differences(meta.get("trainer"), type(self.trainer).__name__, "trainer") or (
+            _differences(meta.get("model_config", {}), json.loads(json.dumps(self.trainer.run_config(), default=str)), "")
+            + _differences({k: v for k, v in saved_identity.items() if k in self.identity},
+                           {k: v for k, v in self.identity.items() if k in saved_identity}, ""))
+        if diffs:
+            raise RunMismatchError(
+                f"Cannot resume the run in {self.run_dir}: it differs from this one in "
+                f"{'; '.join(diffs[:6])}{' ...' if len(diffs) > 6 else ''}. Nothing was changed. Fix: pass another "
+                "--out for a new run, or --no-resume to start over (the old run is moved aside, not deleted); in "
+                "Python: another run_dir, or fit(..., resume=False).")
         saved_keras = meta.get("versions", {}).get("keras")
         now_keras = _versions().get("keras")
         if saved_keras and now_keras and saved_keras.split(".")[:2] != now_keras.split(".")[:2]:
@@ -146,9 +218,28 @@ class Checkpointer:
         """Restores the latest checkpoint if there is one; returns the restored global step (0 if none)."""
         if not self.latest:
             return 0
-        self.check_meta()
+        self.check_compatible()
         self.checkpoint.restore(self.latest).assert_existing_objects_matched()
         return int(self.trainer.global_step.numpy())
+
+
+def remove_partial_checkpoints(directory: str | os.PathLike) -> list[pathlib.Path]:
+    """Deletes what an interrupted checkpoint write leaves in ``directory``: TensorFlow's ``*_temp`` folders and
+    ``ckpt-N`` files the ``checkpoint`` index does not list. Returns the removed paths."""
+    import tensorflow as tf
+
+    directory = pathlib.Path(directory)
+    if not directory.is_dir():
+        return []
+    state = tf.train.get_checkpoint_state(str(directory))
+    listed = {pathlib.Path(p).name for p in (state.all_model_checkpoint_paths if state else [])}
+    removed = []
+    for path in directory.iterdir():
+        match = re.match(r"(ckpt-\d+)(_temp$|\.)", path.name)
+        if match and (match.group(2) == "_temp" or match.group(1) not in listed):
+            shutil.rmtree(path) if path.is_dir() else path.unlink()
+            removed.append(path)
+    return removed
 
 
 def epoch_exports(run_dir: str | os.PathLike, name: str = "generator") -> dict[int, pathlib.Path]:
@@ -182,6 +273,9 @@ def load_generator(run_dir: str | os.PathLike, *, epoch: int | None = None, name
         raise ValueError(f"Generator {name!r} is not in {run_dir}; available: {sorted(generators)}")
     if epoch is None:
         path = run_dir / generators[name]
+        if run_dir.resolve() not in path.resolve().parents:
+            raise ValueError(f"{run_dir / CONFIG_FILE} points generator {name!r} outside the run directory "
+                             f"({generators[name]!r}); refusing to load it. Use the run's own export/{name}.keras.")
     else:
         exports = epoch_exports(run_dir, name)
         if epoch not in exports:

@@ -1,0 +1,196 @@
+"""Run directories you can trust: one training process at a time, only kitlib's own folders, leftovers cleaned.
+
+``GANTrainer.fit(run_dir=...)`` calls ``open_run_dir`` before it writes anything: the folder must be empty, missing
+or a kitlib run; ``RUN_DIR/.kitlib.lock`` (held with ``flock``, naming the owner's pid and host) keeps a second
+process out, and a lock left by a killed process is taken over; ``resume=False`` moves an old run aside first;
+temporary files of an interrupted write are removed.
+
+Example:
+>>> lock = open_run_dir("runs/dcgan")      # doctest: +SKIP
+>>> lock.release()                         # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import datetime
+import fcntl
+import hashlib
+import json
+import os
+import pathlib
+import socket
+import time
+from typing import Iterable
+
+from kitlib.train.checkpoint import CHECKPOINT_DIR, CONFIG_FILE, META_FILE, remove_partial_checkpoints
+
+LOCK_FILE = ".kitlib.lock"
+
+
+def is_kitlib_run(path: str | os.PathLike) -> bool:
+    """True when ``path`` is a folder kitlib trained into (``kitlib_meta.json``, a kitlib ``config.json``, or only
+    its lock file).
+
+    Example:
+    >>> import tempfile; is_kitlib_run(tempfile.mkdtemp())
+    False
+    """
+    path = pathlib.Path(path)
+    if (path / META_FILE).is_file():
+        return True
+    try:
+        config = json.loads((path / CONFIG_FILE).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return [p.name for p in path.iterdir()] == [LOCK_FILE] if path.is_dir() else False
+    return isinstance(config, dict) and {"trainer", "kind", "generators"} <= set(config)
+
+
+def check_run_dir(path: str | os.PathLike) -> pathlib.Path:
+    """Raises a ``ValueError`` naming the fix unless ``path`` is missing, an empty folder or a kitlib run.
+
+    Example:
+    >>> import tempfile; check_run_dir(tempfile.mkdtemp()).is_dir()
+    True
+    """
+    path = pathlib.Path(path)
+    if path.exists() and not path.is_dir():
+        raise ValueError(f"--out {path} is a file, not a folder. Pass the path of a new folder (kitlib creates it).")
+    if path.is_dir() and any(path.iterdir()) and not is_kitlib_run(path):
+        names = sorted(p.name for p in path.iterdir())
+        shown = ", ".join(names[:5]) + (f" and {len(names) - 5} more" if len(names) > 5 else "")
+        raise ValueError(f"--out {path} is not empty ({shown}) and is not a kitlib run directory; kitlib only writes "
+                         "into an empty folder or its own run. Pass another --out (a new folder).")
+    return path
+
+
+def check_not_inside(out: str | os.PathLike, data: str | os.PathLike) -> None:
+    """Refuses a run directory inside the training data (its sample grids would become training images).
+
+    Example:
+    >>> check_not_inside("runs/a", "data/faces")
+    """
+    out, data = pathlib.Path(out).resolve(), pathlib.Path(data).resolve()
+    if data.is_dir() and (out == data or data in out.parents):
+        raise ValueError(f"--out {out} is inside --data {data}: its sample grids and exports would become training "
+                         "images on the next run. Pass an --out outside the data folder.")
+
+
+class RunLock:
+    """An exclusive lock on a run directory: ``RUN_DIR/.kitlib.lock``, held with ``flock`` (released by the kernel
+    when the process dies, so a stale lock is taken over) and holding the owner's pid and host for the message.
+
+    Example:
+    >>> import tempfile; lock = RunLock(tempfile.mkdtemp()); lock.acquire(); lock.release()
+    """
+
+    def __init__(self, run_dir: str | os.PathLike):
+        self.path = pathlib.Path(run_dir) / LOCK_FILE
+        self._fd: int | None = None
+
+    def acquire(self) -> None:
+        """Takes the lock; raises ``RuntimeError`` naming the owner when another process holds it."""
+        while True:
+            fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o666)
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                owner = os.read(fd, 4096).decode("utf-8", "replace")
+                os.close(fd)
+                try:
+                    owner = "pid {pid} on {host}, since {since}".format(**json.loads(owner))
+                except (ValueError, KeyError, TypeError):
+                    owner = "owner unknown"
+                raise RuntimeError(f"{self.path.parent} is in use by another training process ({owner}). Wait for "
+                                   "it to finish or stop it, or pass another --out.") from None
+            try:  # the previous owner may have deleted the file between our open and flock: lock the current one
+                current = os.stat(self.path).st_ino == os.fstat(fd).st_ino
+            except FileNotFoundError:
+                current = False
+            if current:
+                break
+            os.close(fd)
+        owner = {"pid": os.getpid(), "host": socket.gethostname(),
+                 "since": datetime.datetime.now().isoformat(timespec="seconds")}
+        os.ftruncate(fd, 0)
+        os.write(fd, json.dumps(owner).encode())
+        self._fd = fd
+
+    def release(self) -> None:
+        """Deletes the lock file and releases the lock (nothing when not held)."""
+        if self._fd is None:
+            return
+        try:
+            self.path.unlink(missing_ok=True)
+        finally:
+            os.close(self._fd)
+            self._fd = None
+
+
+def clean_leftovers(run_dir: str | os.PathLike) -> list[pathlib.Path]:
+    """Removes the temporary files of writes a killed process left in a run directory (``.NAME.*.tmp``,
+    ``.NAME.tmp.keras``, TensorFlow's ``ckpt-N_temp`` folders); returns them. Call it holding the run's lock."""
+    run_dir = pathlib.Path(run_dir)
+    removed = remove_partial_checkpoints(run_dir / CHECKPOINT_DIR)
+    for path in run_dir.rglob(".*"):
+        if path.is_file() and (path.name.endswith(".tmp") or path.name.endswith(".tmp.keras")):
+            path.unlink()
+            removed.append(path)
+    return removed
+
+
+def move_aside(run_dir: str | os.PathLike) -> pathlib.Path:
+    """Renames ``run_dir`` to a free ``NAME.old-YYYYmmdd-HHMMSS`` next to it and returns the new path."""
+    run_dir = pathlib.Path(run_dir)
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    target, n = run_dir.with_name(f"{run_dir.name}.old-{stamp}"), 1
+    while target.exists():
+        n += 1
+        target = run_dir.with_name(f"{run_dir.name}.old-{stamp}-{n}")
+    os.rename(run_dir, target)
+    return target
+
+
+def open_run_dir(run_dir: str | os.PathLike, *, resume: bool = True) -> RunLock:
+    """Checks, locks and prepares ``run_dir`` for training; returns the held ``RunLock`` (release it when done).
+
+    Refuses a file or a folder that is neither empty nor a kitlib run; with ``resume=False`` a previous run is
+    moved aside (``NAME.old-DATE``, printed) so the new one starts clean; temporary files left by a killed
+    process are removed.
+    """
+    run_dir = check_run_dir(run_dir)
+    run_dir.mkdir(parents=True, exist_ok=True)
+    lock = RunLock(run_dir)
+    lock.acquire()
+    try:
+        if not resume and any(p.name != LOCK_FILE for p in run_dir.iterdir()):
+            old = move_aside(run_dir)  # our lock moves with it, so nobody starts in the old run meanwhile
+            lock.path = old / LOCK_FILE
+            run_dir.mkdir(exist_ok=True)
+            new = RunLock(run_dir)
+            new.acquire()
+            lock.release()
+            lock = new
+            print(f"Started a new run in {run_dir}; the previous one was moved to {old}.")
+        clean_leftovers(run_dir)
+    except BaseException:
+        lock.release()
+        raise
+    return lock
+
+
+def files_identity(files: Iterable[str | os.PathLike], root: str | os.PathLike) -> dict:
+    """``{"num_files", "files_sha256"}`` of a list of data files: the count and a hash of their paths (relative to
+    ``root``) and sizes, so that resuming on other or changed files is refused.
+
+    Example:
+    >>> files_identity([], ".")["num_files"]
+    0
+    """
+    root = pathlib.Path(root).resolve()
+    digest = hashlib.sha256()
+    count = 0
+    for path in sorted(pathlib.Path(f).resolve() for f in files):
+        name = path.relative_to(root).as_posix() if root in path.parents else path.as_posix()
+        digest.update(f"{name}\0{path.stat().st_size}\n".encode())
+        count += 1
+    return {"num_files": count, "files_sha256": digest.hexdigest()[:16]}

@@ -1,0 +1,212 @@
+"""Run directories you can trust: identity checks before any write, one owner, only kitlib's folders, complete
+exports, no NaN checkpoints, no leftovers, normal file modes."""
+
+import json
+import os
+import stat
+import subprocess
+import sys
+
+import keras
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from kitlib import train
+from kitlib.models.dcgan import build_dcgan
+from kitlib.train import run_dir as rd
+from kitlib.train.checkpoint import RunMismatchError, load_generator, write_json_atomic
+from kitlib.train.optimizers import FusedAdam
+
+pytestmark = pytest.mark.usefixtures("float32_runtime")
+
+
+def _batches(n=16, batch=8, scale=1.0):
+    images = np.random.default_rng(0).uniform(-1, 1, (n, 32, 32, 3)).astype("float32") * scale
+    return tf.data.Dataset.from_tensor_slices(images).batch(batch, drop_remainder=True)
+
+
+def _gan(loss="bce", optimizer=None):
+    g, d = build_dcgan("seed", latent_dim=8, image_size=32)
+    gan = train.GAN(g, d, loss=loss, seed=1)
+    gan.compile(g_optimizer=optimizer)
+    return gan
+
+
+def _fit(gan, run, **kwargs):
+    kwargs.setdefault("run_info", {"data": {"source": "toy:faces", "num_images": 16}, "batch_size": 8})
+    return gan.fit(kwargs.pop("batches", None) or _batches(), epochs=kwargs.pop("epochs", 1), run_dir=run,
+                   verbose=0, **kwargs)
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory):
+    """One finished bce run (2 steps), copied by the tests that change it."""
+    keras.mixed_precision.set_global_policy("float32")
+    run = tmp_path_factory.mktemp("trained") / "run"
+    _fit(_gan(), run)
+    return run
+
+
+def _copy(src, dst):
+    import shutil
+
+    shutil.copytree(src, dst)
+    return dst
+
+
+@pytest.mark.parametrize("change, named", [
+    ({"loss": "hinge"}, "loss: saved 'bce' vs now 'hinge'"),
+    ({"run_info": {"data": {"source": "/data/images.zip", "num_images": 16}, "batch_size": 8}},
+     "data.source: saved 'toy:faces' vs now '/data/images.zip'"),
+    ({"run_info": {"data": {"source": "toy:faces", "num_images": 16}, "batch_size": 4}},
+     "batch_size: saved 8 vs now 4"),
+    ({"optimizer": "sgd"}, "optimizers.generator.class: saved 'FusedAdam' vs now 'SGD'"),
+])
+def test_refused_resume_names_both_values_and_leaves_the_run_untouched(trained, tmp_path, change, named):
+    run = _copy(trained, tmp_path / "run")
+    before = {p.relative_to(run): p.read_bytes() for p in run.rglob("*") if p.is_file()}
+    gan = _gan(loss=change.get("loss", "bce"), optimizer=keras.optimizers.SGD(0.1) if "optimizer" in change else None)
+    kwargs = {"run_info": change["run_info"]} if "run_info" in change else {}
+    with pytest.raises(RunMismatchError, match="--no-resume") as err:
+        _fit(gan, run, epochs=2, **kwargs)
+    assert named in str(err.value) and "another --out" in str(err.value)
+    after = {p.relative_to(run): p.read_bytes() for p in run.rglob("*") if p.is_file()}
+    assert after == before  # config.json included, and no lock file left
+
+
+def test_refused_trainer_leaves_config_so_generate_still_works(trained, tmp_path):
+    from kitlib.train.pix2pix import build_pix2pix
+
+    run = _copy(trained, tmp_path / "run")
+    p2p = build_pix2pix((32, 32, 3), filters=4)
+    p2p.compile()
+    pairs = tf.data.Dataset.from_tensor_slices((np.zeros((2, 32, 32, 3), "float32"),) * 2).batch(1)
+    with pytest.raises(RunMismatchError, match="trainer: saved 'GAN' vs now 'Pix2Pix'"):
+        p2p.fit(pairs, epochs=1, run_dir=run, verbose=0)
+    assert json.loads((run / "config.json").read_text())["kind"] == "unconditional"
+
+
+def test_another_number_of_steps_per_epoch_is_refused(trained, tmp_path):
+    run = _copy(trained, tmp_path / "run")
+    with pytest.raises(RunMismatchError, match="steps_per_epoch: saved 2 vs now 4"):
+        _fit(_gan(), run, batches=_batches(n=32), epochs=2)
+
+
+def test_a_learning_rate_change_still_resumes(trained, tmp_path):
+    run = _copy(trained, tmp_path / "run")
+    gan = _gan(optimizer=FusedAdam(1e-4, beta_1=0.5))
+    _fit(gan, run, epochs=2)
+    assert int(gan.global_step.numpy()) == 4
+
+
+def test_no_resume_moves_the_old_run_aside(trained, tmp_path, capsys):
+    run = _copy(trained, tmp_path / "run")
+    gan = _gan(loss="hinge")
+    _fit(gan, run, resume=False)
+    moved = [p for p in tmp_path.iterdir() if p.name.startswith("run.old-")]
+    assert len(moved) == 1 and str(moved[0]) in capsys.readouterr().out
+    assert json.loads((moved[0] / "kitlib_meta.json").read_text())["model_config"]["loss"] == "bce"
+    assert json.loads((run / "kitlib_meta.json").read_text())["model_config"]["loss"] == "hinge"
+    assert sorted(p.name for p in (run / "checkpoints").glob("ckpt-*.index")) == ["ckpt-2.index"]
+
+
+def test_only_empty_folders_or_kitlib_runs_are_written(tmp_path):
+    user = tmp_path / "mine"
+    user.mkdir()
+    (user / "config.json").write_text('{"my": "settings"}')
+    (user / "history.csv").write_text("a,b\n1,2\n")
+    with pytest.raises(ValueError, match="not a kitlib run directory.*another --out"):
+        _fit(_gan(), user)
+    assert (user / "config.json").read_text() == '{"my": "settings"}' and len(list(user.iterdir())) == 2
+    afile = tmp_path / "afile"
+    afile.write_text("x")
+    with pytest.raises(ValueError, match="is a file, not a folder"):
+        _fit(_gan(), afile)
+    assert rd.is_kitlib_run(tmp_path / "mine") is False
+
+
+def test_second_process_is_refused_and_a_dead_owner_is_taken_over(tmp_path):
+    run = tmp_path / "run"
+    run.mkdir()
+    holder = subprocess.Popen([sys.executable, "-c", (
+        "import sys, time; from kitlib.train.run_dir import RunLock\n"
+        f"lock = RunLock({str(run)!r}); lock.acquire(); print('held', flush=True); time.sleep(60)")],
+        stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        with pytest.raises(RuntimeError, match=rf"in use by another training process \(pid {holder.pid} on "):
+            _fit(_gan(), run)
+        assert not (run / "config.json").exists()
+    finally:
+        holder.kill()
+        holder.wait()
+    assert json.loads((run / ".kitlib.lock").read_text())["pid"] == holder.pid  # stale: its owner is dead
+    gan = _gan()
+    _fit(gan, run)
+    assert int(gan.global_step.numpy()) == 2 and not (run / ".kitlib.lock").exists()
+
+
+def test_a_kill_between_checkpoint_and_export_is_finished_by_the_rerun(tmp_path, capsys):
+    run = tmp_path / "run"
+    gan = _gan()
+    _fit(gan, run)
+    expected = [np.asarray(w) for w in gan.generator.weights]
+    # the state a kill after the epoch-end checkpoint leaves: exports of the previous epoch (here: none) and a
+    # half-written export and checkpoint folder
+    meta = json.loads((run / "kitlib_meta.json").read_text())
+    write_json_atomic(run / "kitlib_meta.json", {**meta, "exported_step": None})
+    for path in (run / "export").iterdir():
+        path.unlink()
+    (run / "export" / ".generator.tmp.keras").write_bytes(b"partial")
+    (run / "checkpoints" / "ckpt-9_temp").mkdir()
+    (run / ".config.json.1234abcd.tmp").write_text("{")
+    again = _gan()
+    _fit(again, run)
+    out = capsys.readouterr().out
+    assert "Finishing the exports of step 2" in out and "Run already complete" in out
+    exported = load_generator(run)
+    for a, b in zip(expected, exported.weights):
+        np.testing.assert_array_equal(a, np.asarray(b))
+    assert (run / "export" / "generator_epoch_0001.keras").exists()
+    assert not [p for p in run.rglob("*") if p.name.startswith(".") or p.name.endswith("_temp")]
+
+
+def test_nan_before_the_first_checkpoint_is_never_saved(tmp_path):
+    run = tmp_path / "run"
+    guard = train.NaNGuard()
+    with pytest.raises(RuntimeError, match="non-finite"):
+        _fit(_gan(), run, batches=_batches(scale=np.nan), callbacks=[guard])
+    assert guard.tripped and "no checkpoint to restore" in guard.message
+    assert not list(run.glob("checkpoints/ckpt-*"))
+    assert not (run / "export").exists()
+    gan = _gan()
+    gan.generator.weights[0].assign(np.full(gan.generator.weights[0].shape, np.nan, "float32"))
+    with pytest.raises(ValueError, match="non-finite"):
+        train.Checkpointer(gan, tmp_path / "direct").save()
+
+
+def test_files_are_created_with_the_usual_modes(tmp_path):
+    old = os.umask(0o022)
+    try:
+        path = write_json_atomic(tmp_path / "x.json", {"a": 1})
+    finally:
+        os.umask(old)
+    assert stat.S_IMODE(path.stat().st_mode) == 0o644
+
+
+def test_a_generator_path_outside_the_run_is_refused(trained, tmp_path):
+    run = _copy(trained, tmp_path / "run")
+    config = json.loads((run / "config.json").read_text())
+    config["generators"]["generator"] = "../../elsewhere/generator.keras"
+    (run / "config.json").write_text(json.dumps(config))
+    with pytest.raises(ValueError, match="outside the run directory"):
+        load_generator(run)
+
+
+def test_out_inside_data_is_refused(tmp_path):
+    data = tmp_path / "data"
+    data.mkdir()
+    with pytest.raises(ValueError, match="inside --data"):
+        rd.check_not_inside(data / "run", data)
+    rd.check_not_inside(tmp_path / "run", data)
