@@ -464,8 +464,46 @@ def mean_std_loss(a_feats, b_feats, *, epsilon: float = 1e-5):
     return ops.sum(ops.stack(total))
 
 
+# SPADE's perceptual loss: VGG19 relu1_1 .. relu5_1 (Keras layer names) and their weights.
+VGG_LAYERS = ("block1_conv1", "block2_conv1", "block3_conv1", "block4_conv1", "block5_conv1")
+VGG_LAYER_WEIGHTS = (1.0 / 32, 1.0 / 16, 1.0 / 8, 1.0 / 4, 1.0)
+
+
+def vgg_perceptual_loss(extractor: Callable, fake, real, *, layers=VGG_LAYERS, layer_weights=VGG_LAYER_WEIGHTS):
+    """SPADE's VGG loss: ``sum_i w_i * mean|phi_i(fake) - phi_i(real)|`` with the real features held constant.
+
+    Args:
+        extractor: a feature model returning ``{layer_name: features}`` (``kitlib.models.vgg.vgg19``) or a list
+            of features in ``layers`` order, taking images in [-1, 1].
+        fake, real: ``(batch, H, W, 3)`` images in [-1, 1].
+        layers: names of the layers used, in order (relu1_1 ... relu5_1).
+        layer_weights: one weight per layer (1/32, 1/16, 1/8, 1/4, 1).
+
+    Returns:
+        float32 scalar.
+
+    Example:
+    >>> import numpy as np
+    >>> identity = lambda images, training: [images] * 5            # five "feature maps": the images themselves
+    >>> fake, real = np.zeros((1, 2, 2, 3), "float32"), np.ones((1, 2, 2, 3), "float32")
+    >>> round(float(vgg_perceptual_loss(identity, fake, real)), 6)  # sum of the weights x |0 - 1|
+    1.9375
+    """
+    def features(images):
+        out = extractor(images, training=False)
+        return [out[name] for name in layers] if isinstance(out, dict) else list(out)
+
+    fake_feats, real_feats = features(fake), features(real)
+    if len(fake_feats) != len(layer_weights):
+        raise ValueError(f"The extractor returned {len(fake_feats)} feature maps for {len(layer_weights)} layer "
+                         "weights; return one per layer of `layers`.")
+    terms = [w * l1_loss(tf.stop_gradient(tf.cast(r, "float32")), f)
+             for w, f, r in zip(layer_weights, fake_feats, real_feats)]
+    return tf.add_n(terms)
+
+
 __all__ = [
     "ADVERSARIAL_LOSSES", "discriminator_loss", "discriminator_loss_terms", "generator_loss", "gradient_penalty",
     "l1_loss", "cycle_loss", "identity_loss", "gram_matrix", "style_loss", "content_loss", "total_variation_loss",
-    "feature_matching_loss", "kl_divergence", "mean_std_loss",
+    "feature_matching_loss", "kl_divergence", "mean_std_loss", "VGG_LAYERS", "VGG_LAYER_WEIGHTS", "vgg_perceptual_loss",
 ]

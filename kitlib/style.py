@@ -37,6 +37,7 @@ import numpy as np
 import tensorflow as tf
 
 from kitlib import losses
+from kitlib.images import to_uint8
 from kitlib.models.vgg import CONTENT_LAYERS, STYLE_LAYERS, VGGPreprocess, downsampling, vgg19
 
 OPTIMIZERS = ("adam", "lbfgs")
@@ -82,7 +83,7 @@ def load_image(source, max_size: int | None = None, *, square: bool = False) -> 
             raise ValueError(f"An image must be (H, W, 3), (H, W) or (1, H, W, 3). Received shape {arr.shape}.")
         arr = arr[..., :3]
         if arr.dtype != np.uint8:
-            arr = np.clip(np.round((arr.astype("float32") + 1.0) * 127.5), 0, 255).astype(np.uint8)
+            arr = to_uint8(arr)
     if square:
         h, w = arr.shape[:2]
         side = min(h, w)

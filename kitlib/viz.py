@@ -17,19 +17,14 @@ from typing import Sequence
 
 import numpy as np
 
-
-def to_uint8(images) -> np.ndarray:
-    """Converts images (uint8, or floats in [-1, 1]) to a uint8 numpy array."""
-    arr = np.asarray(images)
-    if arr.dtype == np.uint8:
-        return arr
-    arr = arr.astype("float32")
-    return np.clip(np.round((arr + 1.0) * 127.5), 0, 255).astype(np.uint8)
+from kitlib._deprecation import moved_names
+from kitlib.history import read_history
+from kitlib.images import to_uint8  # noqa: F401  (also public here: viz.to_uint8)
 
 
 def image_grid(images, ncols: int = 8, *, pad: int = 1, pad_value: int = 255) -> np.ndarray:
     """Tiles N images into one uint8 array with ``ncols`` columns and ``pad`` pixels between tiles."""
-    arr = to_uint8(images)
+    arr = to_uint8(np.asarray(images))
     if arr.ndim == 3:
         arr = arr[None]
     if arr.ndim != 4:
@@ -51,7 +46,7 @@ def save_grid(images, path: str | os.PathLike, ncols: int = 8, *, scale: int | N
     from PIL import Image
 
     grid = image_grid(images, ncols)
-    tile = to_uint8(images).shape[-3]
+    tile = to_uint8(np.asarray(images)).shape[-3]
     scale = scale or max(1, 96 // tile)  # small images (32 px) are enlarged so that faces stay visible
     img = Image.fromarray(grid)
     if scale > 1:
@@ -89,7 +84,7 @@ def show_images(images, *, ncols: int = 8, title: str | None = None, titles: Seq
     """Shows images in a matplotlib grid (with per-image titles if given)."""
     import matplotlib.pyplot as plt
 
-    arr = to_uint8(images)
+    arr = to_uint8(np.asarray(images))
     if arr.ndim == 3:
         arr = arr[None]
     n = len(arr)
@@ -113,7 +108,7 @@ def side_by_side(columns: dict[str, np.ndarray], *, rows: int | None = None, siz
     import matplotlib.pyplot as plt
 
     names = list(columns)
-    arrays = [to_uint8(columns[k]) for k in names]
+    arrays = [to_uint8(np.asarray(columns[k])) for k in names]
     n = min(len(a) for a in arrays) if rows is None else rows
     fig, axes = plt.subplots(n, len(names), figsize=(size * len(names), size * n), squeeze=False)
     for r in range(n):
@@ -136,8 +131,6 @@ def plot_history(history, keys: Sequence[str] | None = None, *, title: str = "tr
         series = dict(history.history)
         x = list(range(1, len(next(iter(series.values()), [])) + 1))
     elif isinstance(history, (str, os.PathLike)):
-        from kitlib.train.callbacks import read_history
-
         rows = read_history(history)
         series = {k: [r.get(k, np.nan) for r in rows] for k in dict.fromkeys(k for r in rows for k in r)}
         x = series.pop("epoch", list(range(1, len(rows) + 1)))
@@ -162,40 +155,5 @@ def plot_history(history, keys: Sequence[str] | None = None, *, title: str = "tr
     plt.show()
 
 
-def generator_picker(run_dir: str | os.PathLike, *, name: str = "generator", n: int = 16, ncols: int = 8, seed: int = 0):
-    """An ipywidgets panel: pick a saved epoch, choose how many images, press *Generate*.
-
-    The same as the headless calls ``train.generate(train.load_generator(run_dir, epoch=E), n, seed=S)`` followed
-    by ``viz.show_images``. Returns the widget (display it as a cell's last expression), or None when ipywidgets is
-    not installed (the message says how to do the same with plain calls).
-    """
-    from kitlib.train.checkpoint import epoch_exports, load_generator
-    from kitlib.train.gan import generate
-
-    epochs = list(epoch_exports(run_dir, name))
-    if not epochs:
-        raise ValueError(f"No per-epoch exports of {name!r} in {run_dir}/export: train at least one epoch first.")
-    try:
-        import ipywidgets as widgets
-    except ImportError:
-        print("ipywidgets is not installed; use: viz.show_images(train.generate(train.load_generator(RUN_DIR, "
-              "epoch=E), N))")
-        return None
-    epoch = widgets.Dropdown(options=epochs, value=epochs[-1], description="epoch")
-    count = widgets.IntSlider(value=n, min=1, max=64, description="images")
-    seed_box = widgets.IntText(value=seed, description="seed")
-    button = widgets.Button(description="Generate", button_style="primary")
-    out = widgets.Output()
-    cache: dict = {}
-
-    def on_click(_=None):
-        with out:
-            out.clear_output(wait=True)
-            if epoch.value not in cache:
-                cache[epoch.value] = load_generator(run_dir, epoch=epoch.value, name=name)
-            images = generate(cache[epoch.value], count.value, seed=seed_box.value)
-            show_images(images, ncols=ncols, title=f"epoch {epoch.value}, seed {seed_box.value}")
-
-    button.on_click(on_click)
-    on_click()
-    return widgets.VBox([widgets.HBox([epoch, count, seed_box, button]), out])
+# generator_picker loads run directories (a higher layer): it lives in kitlib.widgets now.
+__getattr__ = moved_names(__name__, {"generator_picker": "kitlib.widgets.generator_picker"})

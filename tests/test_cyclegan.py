@@ -13,7 +13,8 @@ from kitlib.models.patchgan import patchgan_discriminator
 from kitlib.models.resnet import resnet_generator
 from kitlib.train.callbacks import LossHistory, read_history
 from kitlib.train.cyclegan import (CYCLEGAN_DISCRIMINATORS, CYCLEGAN_GENERATORS, CycleGAN, CycleGANMonitor,
-                                   build_cyclegan, unpaired)
+                                   build_cyclegan)
+from kitlib.data.domains import unpaired
 from kitlib.train.schedules import LinearDecay
 
 
@@ -250,7 +251,7 @@ def test_load_unpaired_reads_every_supported_layout(tmp_path):
     from PIL import Image
 
     from kitlib.data import write_tfrecords
-    from kitlib.train.cyclegan import load_unpaired
+    from kitlib.data.domains import load_unpaired
 
     rng = np.random.default_rng(0)
     kaggle = tmp_path / "gan-getting-started"  # the competition layout, written as fixture TFRecords

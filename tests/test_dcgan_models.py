@@ -9,8 +9,8 @@ from kitlib.models.dcgan import (
     build_dcgan,
     dcgan_discriminator,
     dcgan_generator,
-    seed_discriminator,
-    seed_generator,
+    report_discriminator,
+    report_generator,
 )
 from kitlib.models.layers import FusedBatchNormalization
 
@@ -34,7 +34,7 @@ def test_shapes_and_ranges(variant, image_size):
 
 
 def test_variants_dict():
-    assert DCGAN_VARIANTS == {"seed": (seed_generator, seed_discriminator),
+    assert DCGAN_VARIANTS == {"seed": (report_generator, report_discriminator),
                               "radford": (dcgan_generator, dcgan_discriminator)}
 
 
@@ -57,7 +57,7 @@ def test_seed_parameter_counts_by_hand():
 
 
 def test_seed_generator_start_size_scales_with_image_size():
-    g = seed_generator(latent_dim=10, image_size=32)
+    g = report_generator(latent_dim=10, image_size=32)
     assert g.get_layer("reshape").output.shape[1:] == (8, 8, 256)
     assert g.get_layer("project").kernel.shape == (10, 8 * 8 * 256)
 
@@ -79,7 +79,7 @@ def test_radford_trainable_parameter_counts_by_hand():
 
 def test_discriminators_return_logits_not_probabilities():
     x = np.random.default_rng(1).uniform(-1, 1, size=(2, 32, 32, 3)).astype("float32")
-    d = seed_discriminator(image_size=32)
+    d = report_discriminator(image_size=32)
     head = d.get_layer("logits")
     assert head.activation is keras.activations.linear
     head.set_weights([np.zeros_like(head.kernel.numpy()), np.array([3.0], "float32")])
@@ -160,4 +160,17 @@ def test_validation_errors():
     with pytest.raises(ValueError, match="filters must be an integer >= 1"):
         dcgan_generator(filters=0)
     with pytest.raises(ValueError, match="image_size"):
-        seed_discriminator(image_size=256)
+        report_discriminator(image_size=256)
+
+
+def test_old_network_names_are_deprecated_aliases_and_norm_lists_are_distinct():
+    from kitlib import models
+    from kitlib.models import dcgan, spade
+
+    with pytest.warns(DeprecationWarning, match="report_generator"):
+        g = models.seed_generator(8, 32)
+    assert g.name == "report_generator"
+    with pytest.warns(DeprecationWarning, match="report_discriminator"):
+        assert models.seed_discriminator(32).output_shape == (None, 1)
+    assert dcgan.DCGAN_DISCRIMINATOR_NORMS == ("batch", "layer", "none") == dcgan.DISCRIMINATOR_NORMS
+    assert spade.SPADE_DISCRIMINATOR_NORMS == ("instance", "none") == spade.DISCRIMINATOR_NORMS

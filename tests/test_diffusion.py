@@ -9,8 +9,9 @@ import tensorflow as tf
 from PIL import Image
 
 from kitlib.models.diffusion import DIFFUSION_UNET_VARIANTS, SinusoidalEmbedding, diffusion_unet
-from kitlib.train.diffusion import (DiffusionModel, add_noise, ddim_generate, ddim_sample, ddim_step, ddim_translate,
-                                    diffusion_schedule, sampling_options)
+from kitlib.infer.diffusion import ddim_generate, ddim_sample, ddim_step, ddim_translate, sampling_options
+from kitlib.models.diffusion import add_noise, diffusion_schedule
+from kitlib.train.diffusion import DiffusionModel
 
 SIZE = 32
 

@@ -14,8 +14,10 @@ from kitlib.data.toy import LANDSCAPE_PALETTE, make_landscapes
 from kitlib.eval.labels import colorize, label_statistics
 from kitlib.models import vgg as kvgg
 from kitlib.models.spade import build_gaugan
-from kitlib.train.gaugan import (GauGAN, labels_to_one_hot, paint, resolve_vgg, synthesize, synthesize_folder,
-                                 vgg_perceptual_loss)
+from kitlib.data.labels import labels_to_one_hot, paint
+from kitlib.infer.spade import synthesize, synthesize_folder
+from kitlib.losses import vgg_perceptual_loss
+from kitlib.train.gaugan import GauGAN, resolve_vgg
 
 SIZE, CLASSES = 32, 8
 

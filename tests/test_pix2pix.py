@@ -9,7 +9,8 @@ import tensorflow as tf
 
 from kitlib.models.patchgan import patchgan_discriminator
 from kitlib.models.unet import unet_generator
-from kitlib.train.pix2pix import PIX2PIX_LOSSES, Pix2Pix, build_pix2pix, run_ablation, translate
+from kitlib.infer.pix2pix import translate
+from kitlib.train.pix2pix import PIX2PIX_LOSSES, Pix2Pix, build_pix2pix, run_ablation
 
 SIZE = 32
 SHAPE = (SIZE, SIZE, 3)

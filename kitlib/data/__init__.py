@@ -13,9 +13,11 @@ Example:
 from kitlib.data import toy
 from kitlib.data.archive import extract_archive, is_archive
 from kitlib.data.augment import diff_augment, jitter, random_jitter
+from kitlib.data.domains import TOY_DOMAINS, load_unpaired, unpaired
 from kitlib.data.folders import ScanReport, image_folder, junyanz_folders, scan_images
 from kitlib.data.kaggle import count_from_filenames, gan_getting_started, read_tfrecords, write_tfrecords
-from kitlib.data.labels import colors_to_ids, label_histogram, label_map_pairs, one_hot_labels
+from kitlib.data.labels import (SKETCH_SHAPES, colors_to_ids, label_histogram, label_map_pairs, labels_to_one_hot,
+                                one_hot_labels, paint, read_label_map)
 from kitlib.data.pairs import (ab_pairs, inpainting_jitter, inpainting_mask, inpainting_pair, inpainting_pairs,
                                write_inpainting_pairs)
 from kitlib.data.pipeline import prepare, to_float, to_uint8
@@ -27,6 +29,7 @@ __all__ = [
     "ScanReport", "scan_images", "image_folder", "junyanz_folders",
     "write_tfrecords", "read_tfrecords", "count_from_filenames", "gan_getting_started",
     "ab_pairs", "inpainting_jitter", "inpainting_mask", "inpainting_pair", "inpainting_pairs", "write_inpainting_pairs",
-    "label_map_pairs", "one_hot_labels", "colors_to_ids", "label_histogram",
+    "label_map_pairs", "one_hot_labels", "colors_to_ids", "label_histogram", "labels_to_one_hot", "paint",
+    "read_label_map", "SKETCH_SHAPES", "TOY_DOMAINS", "load_unpaired", "unpaired",
     "tfds_dataset",
 ]

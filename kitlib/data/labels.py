@@ -28,6 +28,7 @@ from kitlib.data.toy import DONTCARE_ID, LANDSCAPE_PALETTE
 
 LABEL_FORMATS = ("ids", "color")
 LABEL_EXTENSIONS = (".png", ".bmp")
+SKETCH_SHAPES = ("rectangle", "ellipse", "triangle")
 _SHOW = 3
 
 
@@ -249,6 +250,110 @@ def one_hot_labels(label, num_classes: int, dontcare: int = DONTCARE_ID) -> tf.T
     label = tf.cast(tf.convert_to_tensor(label), tf.int32)
     label = tf.where(label == dontcare, -1, label)  # tf.one_hot gives all zeros for -1
     return tf.one_hot(label, int(num_classes), dtype=tf.float32)
+
+
+def labels_to_one_hot(label_maps, num_classes: int, *, dontcare: int = DONTCARE_ID) -> np.ndarray:
+    """Class-id maps ``(N, H, W)`` or ``(H, W)`` -> float32 one-hot ``(N, H, W, num_classes)``; ``dontcare`` -> zeros.
+
+    Already one-hot inputs (a last axis of ``num_classes``, float) are returned as float32. Raises ``ValueError``
+    naming the offending ids when a value is neither a class id nor ``dontcare``.
+
+    Example:
+    >>> labels_to_one_hot(np.array([[0, 2, 255]]), 3)[0, 0].tolist()
+    [[1.0, 0.0, 0.0], [0.0, 0.0, 1.0], [0.0, 0.0, 0.0]]
+    """
+    arr = np.asarray(label_maps)
+    if np.issubdtype(arr.dtype, np.floating) and arr.ndim == 4 and arr.shape[-1] == num_classes:
+        return arr.astype("float32")
+    if arr.ndim == 4 and arr.shape[-1] == 1:
+        arr = arr[..., 0]
+    if arr.ndim == 2:
+        arr = arr[None]
+    if arr.ndim != 3:
+        raise ValueError(f"label_maps must be class ids (N, H, W) or (H, W), or one-hot (N, H, W, {num_classes}). "
+                         f"Received shape {arr.shape}")
+    if not np.issubdtype(arr.dtype, np.integer):
+        if not np.array_equal(arr, np.round(arr)):
+            raise ValueError(f"label_maps of class ids must hold integers. Received dtype {arr.dtype} with fractions.")
+        arr = arr.astype(np.int64)
+    bad = ((arr < 0) | (arr >= num_classes)) & (arr != dontcare)
+    if bad.any():
+        values = sorted(np.unique(arr[bad]).tolist())
+        raise ValueError(f"label ids must be in 0..{num_classes - 1} (or {dontcare} = dontcare). Received ids "
+                         f"{values[:10]} in {int(bad.sum())} pixels; remap them or raise num_classes.")
+    lut = np.concatenate([np.eye(num_classes, dtype="float32"), np.zeros((1, num_classes), "float32")])
+    return lut[np.where(arr == dontcare, num_classes, arr)]
+
+
+def read_label_map(path: str | os.PathLike, palette=None) -> np.ndarray:
+    """Reads a label PNG/BMP as class ids: greyscale or palette-index images hold ids, RGB ones are colour-coded.
+
+    Args:
+        path: the file.
+        palette: ``(num_classes, 3)`` colours, needed for colour-coded sketches (exact colours, lossless files).
+
+    Returns:
+        integer ``(H, W)`` class ids (not range-checked; ``labels_to_one_hot`` and ``synthesize`` check them).
+
+    Raises:
+        ValueError: naming the file, for colours that are not in the palette or a colour file without palette.
+    """
+    with Image.open(path) as im:
+        if im.mode in ("RGB", "RGBA"):
+            rgb = np.asarray(im.convert("RGB"))
+            if (rgb[..., 0] == rgb[..., 1]).all() and (rgb[..., 1] == rgb[..., 2]).all():
+                return rgb[..., 0]
+            if palette is None:
+                raise ValueError(f"Label map {path} is colour-coded: pass the palette of the classes' colours.")
+            try:
+                return colors_to_ids(rgb, palette)
+            except ValueError as err:
+                raise ValueError(f"Label map {path}: {err}") from None
+        if im.mode in ("L", "P") or im.mode.startswith("I"):
+            return np.asarray(im).astype(np.int64)
+        raise ValueError(f"Label map {path} has PIL mode {im.mode!r}: save class ids as a greyscale PNG or colours "
+                         "as an RGB PNG.")
+
+
+def paint(label_map, class_id: int, shape: str = "rectangle", box=(0.0, 0.0, 1.0, 1.0)) -> np.ndarray:
+    """Returns a copy of a class-id map with a filled shape painted in ``class_id`` (a GauGAN brush stroke).
+
+    Args:
+        label_map: integer class ids ``(H, W)``.
+        class_id: the class painted (0..254, or 255 to erase to dontcare).
+        shape: ``"rectangle"``, ``"ellipse"`` (inscribed in the box) or ``"triangle"`` (apex at the top centre of
+            the box, base along its bottom edge: a mountain).
+        box: ``(left, top, right, bottom)`` as fractions of the width and height.
+
+    Returns:
+        uint8 ``(H, W)`` class ids.
+
+    Example:
+    >>> sky = np.zeros((4, 4), np.uint8)
+    >>> paint(sky, 3, "rectangle", (0, 0.5, 1, 1)).tolist()
+    [[0, 0, 0, 0], [0, 0, 0, 0], [3, 3, 3, 3], [3, 3, 3, 3]]
+    """
+    if shape not in SKETCH_SHAPES:
+        raise ValueError(f"shape must be one of {SKETCH_SHAPES}. Received: shape={shape!r}")
+    if not 0 <= int(class_id) <= 255:
+        raise ValueError(f"class_id must be in 0..255. Received: class_id={class_id!r}")
+    x0, y0, x1, y1 = (float(v) for v in box)
+    if not (x1 > x0 and y1 > y0):
+        raise ValueError(f"box must be (left, top, right, bottom) with right > left and bottom > top. Received: {box}")
+    labels = np.array(label_map, dtype=np.uint8, copy=True)
+    if labels.ndim != 2:
+        raise ValueError(f"label_map must be (H, W) class ids. Received shape {labels.shape}")
+    h, w = labels.shape
+    y, x = (np.mgrid[0:h, 0:w] + 0.5) / np.array([h, w])[:, None, None]
+    cx, cy = (x0 + x1) / 2, (y0 + y1) / 2
+    if shape == "rectangle":
+        mask = (x >= x0) & (x < x1) & (y >= y0) & (y < y1)
+    elif shape == "ellipse":
+        mask = ((x - cx) / ((x1 - x0) / 2)) ** 2 + ((y - cy) / ((y1 - y0) / 2)) ** 2 <= 1.0
+    else:
+        mask = (y >= y0) & (y < y1) & (np.abs(x - cx) <= (y - y0) / (y1 - y0) * (x1 - x0) / 2)
+    labels[mask] = int(class_id)
+    return labels
 
 
 def _label_arrays(labels):

@@ -19,22 +19,9 @@ from __future__ import annotations
 
 from typing import Any, Callable
 
-import numpy as np
 import tensorflow as tf
 
-
-def to_float(images):
-    """uint8 [0, 255] -> float32 [-1, 1] (tf tensors or numpy arrays)."""
-    if isinstance(images, np.ndarray):
-        return images.astype("float32") / 127.5 - 1.0
-    return tf.cast(images, tf.float32) / 127.5 - 1.0
-
-
-def to_uint8(images):
-    """float [-1, 1] -> uint8 [0, 255], rounded and clipped (tf tensors or numpy arrays)."""
-    if isinstance(images, np.ndarray):
-        return np.clip(np.round((images.astype("float32") + 1.0) * 127.5), 0, 255).astype(np.uint8)
-    return tf.cast(tf.clip_by_value(tf.round((tf.cast(images, tf.float32) + 1.0) * 127.5), 0, 255), tf.uint8)
+from kitlib.images import to_float, to_uint8  # noqa: F401  (re-exported: data.to_float, data.to_uint8)
 
 
 def _images_to_float(*batch):

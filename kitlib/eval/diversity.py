@@ -15,12 +15,7 @@ from __future__ import annotations
 
 import numpy as np
 
-
-def _as_float(images) -> np.ndarray:
-    arr = np.asarray(images)
-    if arr.dtype == np.uint8:
-        return arr.astype("float32") / 127.5 - 1.0
-    return arr.astype("float32")
+from kitlib.images import to_float
 
 
 def pairwise_diversity(images, *, max_images: int = 64) -> float:
@@ -29,7 +24,7 @@ def pairwise_diversity(images, *, max_images: int = 64) -> float:
     Divide the value for generated images by the value for real images: a ratio far below 1 means the generator
     produces near-identical images (mode collapse).
     """
-    x = _as_float(images)[:max_images]
+    x = to_float(images)[:max_images]
     if len(x) < 2:
         raise ValueError(f"pairwise_diversity needs at least 2 images. Received: {len(x)}")
     flat = x.reshape(len(x), -1)
@@ -63,7 +58,7 @@ def sliced_wasserstein(real, fake, *, patches_per_image: int = 64, patch_size: i
     Returns:
         ``{"swd": mean, "swd_level_0": ..., ...}`` (level 0 = finest).
     """
-    a, b = _as_float(real), _as_float(fake)
+    a, b = to_float(real), to_float(fake)
     if a.shape[1:] != b.shape[1:]:
         raise ValueError(f"real and fake images must have the same shape. Received: {a.shape[1:]} vs {b.shape[1:]}")
     rng = np.random.default_rng(seed)

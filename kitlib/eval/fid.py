@@ -43,6 +43,8 @@ from typing import Callable
 
 import numpy as np
 
+from kitlib.images import to_float
+
 MEMORIZATION_EPS = 0.1
 MIFID_EPSILON = 10e-15  # as written in the Kaggle scorer (= 1e-14)
 INCEPTION_FILES = ("inception_v3_weights_tf_dim_ordering_tf_kernels_notop.h5",
@@ -247,9 +249,7 @@ def _to_float(batch) -> np.ndarray:
         arr = arr[None]
     if arr.ndim != 4 or arr.shape[-1] != 3:
         raise ValueError(f"images must be RGB batches (n, H, W, 3). Received shape {arr.shape}")
-    if arr.dtype == np.uint8:
-        return arr.astype("float32") / 127.5 - 1.0
-    return arr.astype("float32")
+    return to_float(arr)
 
 
 def _batches(images, batch_size: int):

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from kitlib.data.pipeline import to_float
+from kitlib.images import to_float
 from kitlib.data.toy import DONTCARE_ID
 
 

@@ -23,6 +23,8 @@ from typing import Callable
 
 import numpy as np
 
+from kitlib.images import to_float, to_uint8
+
 KAGGLE_MIN_IMAGES = 7000
 KAGGLE_MAX_IMAGES = 10000
 KAGGLE_IMAGE_SIZE = 256
@@ -126,7 +128,7 @@ def _photo_batches(photos, batch_size: int):
             chunk = chunk[None]
         if chunk.ndim != 4 or chunk.shape[-1] != 3:
             raise ValueError(f"photos must be RGB images (H, W, 3) or batches. Received a batch of shape {chunk.shape}")
-        yield chunk.astype("float32") / 127.5 - 1.0 if chunk.dtype == np.uint8 else chunk.astype("float32")
+        yield to_float(chunk)
 
 
 def write_submission(generator: Callable, photos, path: str | os.PathLike = "images.zip", *, batch_size: int = 32,
@@ -185,8 +187,7 @@ def write_submission(generator: Callable, photos, path: str | os.PathLike = "ima
         for batch in _photo_batches(photos, batch_size):
             if size_in is not None and batch.shape[1:3] != size_in:
                 batch = keras.ops.convert_to_numpy(keras.ops.image.resize(batch, size_in, interpolation="area"))
-            out = np.asarray(keras.ops.convert_to_numpy(generator(batch, training=False)), "float32")
-            out = np.clip(np.round((out + 1.0) * 127.5), 0, 255).astype(np.uint8)
+            out = to_uint8(np.asarray(keras.ops.convert_to_numpy(generator(batch, training=False)), "float32"))
             for image in out:
                 img = Image.fromarray(image, "RGB")
                 if img.size != (image_size, image_size):

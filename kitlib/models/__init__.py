@@ -8,7 +8,8 @@ Example:
 """
 
 from kitlib.models.adain import ADAIN_LAYERS, AdaIN, adain_decoder, adain_encoder, stylize
-from kitlib.models.dcgan import (DCGAN_VARIANTS, build_dcgan, dcgan_discriminator, dcgan_generator, seed_discriminator,
+from kitlib.models.dcgan import (DCGAN_DISCRIMINATOR_NORMS, DCGAN_VARIANTS, build_dcgan, dcgan_discriminator,
+                                 dcgan_generator, report_discriminator, report_generator, seed_discriminator,
                                  seed_generator)
 from kitlib.models.diffusion import DIFFUSION_UNET_VARIANTS, SinusoidalEmbedding, diffusion_unet
 from kitlib.models.layers import InstanceNormalization, ReflectionPadding2D
@@ -22,7 +23,8 @@ from kitlib.models.vgg import (CONTENT_LAYERS, STYLE_LAYERS, VGGPreprocess, prep
                                vgg19)
 
 __all__ = [
-    "DCGAN_VARIANTS", "build_dcgan", "dcgan_discriminator", "dcgan_generator", "seed_discriminator", "seed_generator",
+    "DCGAN_DISCRIMINATOR_NORMS", "DCGAN_VARIANTS", "build_dcgan", "dcgan_discriminator", "dcgan_generator",
+    "report_discriminator", "report_generator", "seed_discriminator", "seed_generator",
     "InstanceNormalization", "ReflectionPadding2D",
     "PATCHGAN_VARIANTS", "patchgan_discriminator", "receptive_field", "seed_patchgan_discriminator",
     "RESNET_VARIANTS", "resnet_generator", "build_segmenter", "UNET_VARIANTS", "seed_unet_generator", "unet_generator",

@@ -29,6 +29,7 @@ import keras
 import numpy as np
 from keras import ops
 
+from kitlib.images import to_float
 from kitlib.models.layers import ReflectionPadding2D
 from kitlib.models.vgg import vgg19
 
@@ -166,9 +167,7 @@ def _as_images(images, what: str) -> np.ndarray:
         arr = arr[None]
     if arr.ndim != 4 or arr.shape[-1] != 3:
         raise ValueError(f"{what} must be RGB images (N, H, W, 3) or (H, W, 3). Received shape {arr.shape}.")
-    if arr.dtype == np.uint8:
-        return arr.astype("float32") / 127.5 - 1.0
-    return arr.astype("float32")
+    return to_float(arr)
 
 
 def stylize(encoder: keras.Model, decoder: keras.Model, content, style, *, alpha: float = 1.0,

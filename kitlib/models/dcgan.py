@@ -2,7 +2,8 @@
 
 Two variants, looked up by name in ``DCGAN_VARIANTS`` and built together by ``build_dcgan``:
 
-- ``"seed"``: the networks of seed report 001 (DCGAN on anime faces, Keras ``Sequential``): a Dense projection to
+- ``"seed"``: the networks of seed report 001 (``report_generator``, ``report_discriminator``; "seed" names the
+  student report they come from, not a random seed) (DCGAN on anime faces, Keras ``Sequential``): a Dense projection to
   16x16x256, two stride-2 transposed convolutions and a 7x7 tanh convolution; a three-convolution discriminator.
 - ``"radford"``: the DCGAN of the paper (all-convolutional, batch norm, ReLU in G / LeakyReLU(0.2) in D,
   N(0, 0.02) initialisation), as in the PyTorch DCGAN tutorial, for 32, 64 or 128 pixel images.
@@ -25,10 +26,11 @@ from collections.abc import Callable
 import keras
 from keras import layers
 
-from kitlib.models.layers import FastConv2D, FastConv2DTranspose, FusedBatchNormalization
+from kitlib._deprecation import deprecated_alias
+from kitlib.models.layers import FastConv2D, FastConv2DTranspose, FusedBatchNormalization, LeakyReLU
 
 IMAGE_SIZES = (32, 64, 128)
-DISCRIMINATOR_NORMS = ("batch", "layer", "none")
+DCGAN_DISCRIMINATOR_NORMS = ("batch", "layer", "none")
 
 
 def _check_image_size(image_size: int) -> None:
@@ -49,7 +51,7 @@ def _check_filters(filters: int) -> None:
 # ----------------------------------------------------------------------------------------------------------------
 # Seed report 001
 # ----------------------------------------------------------------------------------------------------------------
-def seed_generator(latent_dim: int = 100, image_size: int = 64, *, name: str = "seed_generator") -> keras.Model:
+def report_generator(latent_dim: int = 100, image_size: int = 64, *, name: str = "report_generator") -> keras.Model:
     """The seed report's DCGAN generator (``define_Generator``), for anime faces.
 
     ``z -> Dense(s*s*256) -> LeakyReLU(0.2) -> Reshape(s, s, 256) -> [Conv2DTranspose(128, 4, strides 2, same)
@@ -70,7 +72,7 @@ def seed_generator(latent_dim: int = 100, image_size: int = 64, *, name: str = "
         in [-1, 1].
 
     Example:
-    >>> seed_generator(image_size=32).output_shape
+    >>> report_generator(image_size=32).output_shape
     (None, 32, 32, 3)
     """
     _check_latent_dim(latent_dim)
@@ -78,17 +80,17 @@ def seed_generator(latent_dim: int = 100, image_size: int = 64, *, name: str = "
     start = image_size // 4
     z = keras.Input((int(latent_dim),), name="latent")
     x = layers.Dense(start * start * 256, name="project")(z)
-    x = layers.LeakyReLU(0.2, name="project_lrelu")(x)
+    x = LeakyReLU(0.2, name="project_lrelu")(x)
     x = layers.Reshape((start, start, 256), name="reshape")(x)
     for i in range(2):
         x = FastConv2DTranspose(128, 4, strides=2, padding="same", name=f"up{i + 1}_deconv")(x)
-        x = layers.LeakyReLU(0.2, name=f"up{i + 1}_lrelu")(x)
+        x = LeakyReLU(0.2, name=f"up{i + 1}_lrelu")(x)
     x = FastConv2D(3, 7, padding="same", name="to_rgb")(x)
     images = layers.Activation("tanh", dtype="float32", name="tanh")(x)
     return keras.Model(z, images, name=name)
 
 
-def seed_discriminator(image_size: int = 64, *, name: str = "seed_discriminator") -> keras.Model:
+def report_discriminator(image_size: int = 64, *, name: str = "report_discriminator") -> keras.Model:
     """The seed report's DCGAN discriminator (``define_Discriminator``), returning logits.
 
     ``Conv2D(64, 3, same) -> LeakyReLU(0.2) -> [Conv2D(64, 3, strides 2, same) -> LeakyReLU(0.2)] x 2 -> Flatten
@@ -108,16 +110,16 @@ def seed_discriminator(image_size: int = 64, *, name: str = "seed_discriminator"
         ``(batch, 1)``.
 
     Example:
-    >>> seed_discriminator(image_size=32).output_shape
+    >>> report_discriminator(image_size=32).output_shape
     (None, 1)
     """
     _check_image_size(image_size)
     images = keras.Input((image_size, image_size, 3), name="images")
     x = layers.Conv2D(64, 3, padding="same", name="conv1")(images)
-    x = layers.LeakyReLU(0.2, name="conv1_lrelu")(x)
+    x = LeakyReLU(0.2, name="conv1_lrelu")(x)
     for i in (2, 3):
         x = layers.Conv2D(64, 3, strides=2, padding="same", name=f"conv{i}")(x)
-        x = layers.LeakyReLU(0.2, name=f"conv{i}_lrelu")(x)
+        x = LeakyReLU(0.2, name=f"conv{i}_lrelu")(x)
     x = layers.Flatten(name="flatten")(x)
     x = layers.Dropout(0.4, name="dropout1")(x)
     x = layers.Dropout(0.4, name="dropout2")(x)
@@ -227,9 +229,9 @@ def dcgan_discriminator(image_size: int = 64, filters: int = 64, *, norm: str = 
     """
     _check_image_size(image_size)
     _check_filters(filters)
-    if norm not in DISCRIMINATOR_NORMS:
+    if norm not in DCGAN_DISCRIMINATOR_NORMS:
         raise ValueError(
-            f"norm must be one of {DISCRIMINATOR_NORMS}. Received: norm={norm!r}. "
+            f"norm must be one of {DCGAN_DISCRIMINATOR_NORMS}. Received: norm={norm!r}. "
             "(Use 'layer' or 'none' for a WGAN-GP critic.)"
         )
     num_blocks = int(math.log2(image_size)) - 2
@@ -241,7 +243,7 @@ def dcgan_discriminator(image_size: int = 64, filters: int = 64, *, norm: str = 
                           kernel_initializer=_weights_init(), name=f"down{i + 1}_conv")(x)
         if normalised:
             x = _norm_layer(norm, f"down{i + 1}_{norm}norm")(x)
-        x = layers.LeakyReLU(0.2, name=f"down{i + 1}_lrelu")(x)
+        x = LeakyReLU(0.2, name=f"down{i + 1}_lrelu")(x)
     x = layers.Conv2D(1, 4, padding="valid", use_bias=False, kernel_initializer=_weights_init(), dtype="float32",
                       name="logits_conv")(x)
     logits = layers.Flatten(dtype="float32", name="logits")(x)
@@ -250,7 +252,7 @@ def dcgan_discriminator(image_size: int = 64, filters: int = 64, *, norm: str = 
 
 # ----------------------------------------------------------------------------------------------------------------
 DCGAN_VARIANTS: dict[str, tuple[Callable[..., keras.Model], Callable[..., keras.Model]]] = {
-    "seed": (seed_generator, seed_discriminator),
+    "seed": (report_generator, report_discriminator),
     "radford": (dcgan_generator, dcgan_discriminator),
 }
 
@@ -294,7 +296,14 @@ def build_dcgan(variant: str = "seed", *, latent_dim: int = 100, image_size: int
     return generator, discriminator
 
 
+# Deprecated names: "seed" also means a random seed (``keras.random.SeedGenerator``); the networks are the report's.
+seed_generator = deprecated_alias(report_generator, "kitlib.models.seed_generator", "kitlib.models.report_generator")
+seed_discriminator = deprecated_alias(report_discriminator, "kitlib.models.seed_discriminator",
+                                      "kitlib.models.report_discriminator")
+DISCRIMINATOR_NORMS = DCGAN_DISCRIMINATOR_NORMS  # deprecated: models.spade has its own; use DCGAN_DISCRIMINATOR_NORMS
+
 __all__ = [
-    "DCGAN_VARIANTS", "DISCRIMINATOR_NORMS", "IMAGE_SIZES", "build_dcgan", "dcgan_discriminator", "dcgan_generator",
-    "seed_discriminator", "seed_generator",
+    "DCGAN_DISCRIMINATOR_NORMS", "DCGAN_VARIANTS", "DISCRIMINATOR_NORMS", "IMAGE_SIZES", "build_dcgan",
+    "dcgan_discriminator", "dcgan_generator", "report_discriminator", "report_generator", "seed_discriminator",
+    "seed_generator",
 ]

@@ -77,6 +77,63 @@ class SinusoidalEmbedding(keras.layers.Layer):
                 "max_frequency": self.max_frequency}
 
 
+def _check_rates(min_signal_rate: float, max_signal_rate: float) -> None:
+    if not 0.0 < min_signal_rate < max_signal_rate < 1.0:
+        raise ValueError(f"Need 0 < min_signal_rate < max_signal_rate < 1. Received: "
+                         f"min_signal_rate={min_signal_rate}, max_signal_rate={max_signal_rate}")
+
+
+def diffusion_schedule(diffusion_times, *, min_signal_rate: float = 0.02, max_signal_rate: float = 0.95):
+    """The continuous cosine schedule: diffusion times in [0, 1] -> ``(noise_rates, signal_rates)``.
+
+    ``t = 0`` gives ``signal_rate = max_signal_rate`` (almost clean), ``t = 1`` gives ``min_signal_rate`` (almost
+    pure noise); the signal rate decreases and the noise rate increases with ``t``, and
+    ``signal_rate ** 2 + noise_rate ** 2 = 1``.
+
+    Args:
+        diffusion_times: float tensor of any shape (usually ``(batch, 1, 1, 1)``).
+        min_signal_rate, max_signal_rate: signal rates at ``t = 1`` and ``t = 0``.
+
+    Returns:
+        ``(noise_rates, signal_rates)``, float32 tensors of the shape of ``diffusion_times``.
+
+    Example:
+    >>> import numpy as np
+    >>> noise, signal = diffusion_schedule(np.array([0.0, 1.0], "float32"))
+    >>> [round(float(v), 4) for v in signal], round(float(noise[0]) ** 2 + float(signal[0]) ** 2, 4)
+    ([0.95, 0.02], 1.0)
+    """
+    _check_rates(min_signal_rate, max_signal_rate)
+    start_angle = math.acos(max_signal_rate)
+    end_angle = math.acos(min_signal_rate)
+    angles = start_angle + ops.cast(diffusion_times, "float32") * (end_angle - start_angle)
+    return ops.sin(angles), ops.cos(angles)
+
+
+def add_noise(images, diffusion_times, noises, *, min_signal_rate: float = 0.02, max_signal_rate: float = 0.95):
+    """The forward (noising) process: ``signal_rate(t) * images + noise_rate(t) * noises``.
+
+    Args:
+        images: float images in [-1, 1], ``(batch, H, W, C)``.
+        diffusion_times: ``(batch, 1, 1, 1)`` (or anything that broadcasts) in [0, 1].
+        noises: standard normal noise of the images' shape.
+        min_signal_rate, max_signal_rate: the schedule (see ``diffusion_schedule``).
+
+    Returns:
+        The noisy images (float32 tensor).
+
+    Example:
+    >>> import numpy as np
+    >>> zeros, ones = np.zeros((1, 2, 2, 1), "float32"), np.ones((1, 2, 2, 1), "float32")
+    >>> x = add_noise(zeros, np.ones((1, 1, 1, 1), "float32"), ones)
+    >>> round(float(x[0, 0, 0, 0]), 4)    # noise_rate at t = 1: sqrt(1 - 0.02 ** 2)
+    0.9998
+    """
+    noise_rates, signal_rates = diffusion_schedule(diffusion_times, min_signal_rate=min_signal_rate,
+                                                   max_signal_rate=max_signal_rate)
+    return signal_rates * ops.cast(images, "float32") + noise_rates * ops.cast(noises, "float32")
+
+
 def _residual_block(x, width: int, prefix: str):
     """keras-io residual block: (1x1 projection if needed) + BN(no affine) -> conv3x3 swish -> conv3x3."""
     residual = x if x.shape[-1] == width else keras.layers.Conv2D(width, 1, name=f"{prefix}_proj")(x)

@@ -1,6 +1,6 @@
 """Small layers shared by several model builders.
 
-`InstanceNormalization` is the fast instance norm that DESIGN.md asks for: mean and variance over H, W per
+`InstanceNormalization` is kitlib's fast instance norm (docs/ARCHITECTURE.md, "Speed"): mean and variance over H, W per
 sample and channel, computed in float32 (so it is safe under mixed bfloat16/float16 policies), with an optional
 learned affine transform, run as one fused batch-norm kernel. It equals `keras.layers.GroupNormalization(groups=-1)`
 numerically, values and gradients (see the tests), and runs much faster on CPU.
@@ -13,9 +13,14 @@ statistics and outputs, 2-4x faster per layer on CPU.
 oneDNN runs faster where its own kernels are slow: over a few pixels (a U-Net's innermost blocks: batch 1, 1x1 to
 16x16 maps, 512-1024 channels) as one matrix product, 1.2-3.7x faster; and a stride-1 convolution to a few output
 channels (a generator's RGB head) as the transposed convolution of its flipped kernel, 2.4x faster.
+
+The builder helpers every image-to-image builder shares (ResNet, U-Net, PatchGAN) live here too:
+`check_image_shape`, `gan_initializer` and `normalization_layer` (`NORMS`).
 """
 
 from __future__ import annotations
+
+import numbers
 
 import keras
 import tensorflow as tf
@@ -300,6 +305,34 @@ class FastConv2DTranspose(keras.layers.Conv2DTranspose):
 
 
 @keras.saving.register_keras_serializable(package="kitlib")
+class LeakyReLU(keras.layers.LeakyReLU):
+    """`keras.layers.LeakyReLU` whose gradient reads the layer's output instead of its input (the same gradient,
+    since a slope >= 0 keeps signs).
+
+    Why: when a convolution or dense layer with a bias feeds Keras's LeakyReLU, TensorFlow's Grappler remapper (CPU,
+    oneDNN) fuses conv + BiasAdd + LeakyRelu, then finds the gradient's `LeakyReluGrad` still reading the removed
+    BiasAdd, prints ``E0000 ... remapper failed: ... fanout '.../LeakyReluGrad' exist for missing node
+    '.../BiasAdd'`` and skips its fusions for the whole step. Read from the output, the BiasAdd has one reader and
+    the fusion goes through.
+
+    Example:
+    >>> import numpy as np
+    >>> LeakyReLU(0.2)(np.array([-1.0, 2.0], "float32")).numpy().tolist()
+    [-0.20000000298023224, 2.0]
+    """
+
+    def call(self, inputs):
+        slope = self.negative_slope
+
+        @tf.custom_gradient
+        def leaky_relu(x):
+            y = tf.nn.leaky_relu(x, slope)
+            return y, lambda dy: tf.raw_ops.LeakyReluGrad(gradients=dy, features=y, alpha=slope)
+
+        return leaky_relu(inputs)
+
+
+@keras.saving.register_keras_serializable(package="kitlib")
 class ReflectionPadding2D(keras.layers.Layer):
     """Reflection padding of H and W (as in Johnson et al. / CycleGAN ResNet generators).
 
@@ -329,3 +362,85 @@ class ReflectionPadding2D(keras.layers.Layer):
 
     def get_config(self):
         return {**super().get_config(), "padding": self.padding}
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# Builder helpers shared by the image-to-image builders (resnet, unet, patchgan)
+# ----------------------------------------------------------------------------------------------------------------
+NORMS = ("instance", "batch", "none")
+
+
+def check_image_shape(input_shape, *, arg: str = "input_shape", multiple: int = 1) -> tuple:
+    """Validates an `(height, width, channels)` shape and returns it as a tuple.
+
+    Height and width may be `None` (any size, fully convolutional use); known sizes must be positive multiples of
+    `multiple`. The channel count must be known.
+
+    Args:
+        input_shape: the shape to check.
+        arg: the argument name used in error messages.
+        multiple: required divisor of known height and width.
+
+    Returns:
+        The shape as a tuple of three entries.
+
+    Example:
+    >>> check_image_shape([64, 64, 3], multiple=4)
+    (64, 64, 3)
+    """
+    shape = tuple(input_shape) if isinstance(input_shape, (tuple, list)) else None
+    if shape is None or len(shape) != 3:
+        raise ValueError(f"{arg} must be (height, width, channels). Received: {arg}={input_shape!r}")
+    shape = tuple(int(v) if isinstance(v, numbers.Integral) and not isinstance(v, bool) else v for v in shape)
+    height, width, channels = shape
+    if type(channels) is not int or channels < 1:
+        raise ValueError(f"{arg} needs a known positive channel count as its last entry. Received: {arg}={shape!r}")
+    for size in (height, width):
+        if size is not None and (type(size) is not int or size < 1):
+            raise ValueError(f"{arg} height and width must be positive ints or None. Received: {arg}={shape!r}")
+        if size is not None and size % multiple:
+            raise ValueError(
+                f"{arg} height and width must be divisible by {multiple} for this architecture. Received: "
+                f"{arg}={shape!r}; resize or crop the images to a multiple of {multiple}."
+            )
+    return shape
+
+
+def gan_initializer() -> keras.initializers.Initializer:
+    """Returns a fresh N(0, 0.02) kernel initializer (DCGAN, pix2pix and CycleGAN papers).
+
+    A new instance per layer keeps layers independent and respects `keras.utils.set_random_seed`.
+
+    Example:
+    >>> gan_initializer().stddev
+    0.02
+    """
+    return keras.initializers.RandomNormal(mean=0.0, stddev=0.02)
+
+
+def normalization_layer(norm: str, name: str) -> keras.layers.Layer | None:
+    """Builds the normalization layer named by `norm`, or returns None for `"none"`.
+
+    `"instance"` is kitlib's fast affine `InstanceNormalization`; `"batch"` is `FusedBatchNormalization` with
+    gamma ~ N(1, 0.02) as in junyanz's `init_weights`.
+
+    Args:
+        norm: one of `"instance"`, `"batch"`, `"none"`.
+        name: the layer name.
+
+    Returns:
+        A Keras layer, or None when `norm == "none"`.
+
+    Example:
+    >>> type(normalization_layer("instance", "n")).__name__
+    'InstanceNormalization'
+    """
+    if norm not in NORMS:
+        raise ValueError(f"norm must be one of 'instance', 'batch', 'none'. Received: norm={norm!r}")
+    if norm == "instance":
+        return InstanceNormalization(epsilon=1e-5, name=name)
+    if norm == "batch":
+        return FusedBatchNormalization(
+            epsilon=1e-5, gamma_initializer=keras.initializers.RandomNormal(1.0, 0.02), name=name
+        )
+    return None

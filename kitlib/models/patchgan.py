@@ -18,8 +18,8 @@ from __future__ import annotations
 
 import keras
 
-from kitlib.models.layers import FastConv2D
-from kitlib.models.resnet import NORMS, check_image_shape, gan_initializer, normalization_layer
+from kitlib.models.layers import FastConv2D, LeakyReLU
+from kitlib.models.layers import NORMS, check_image_shape, gan_initializer, normalization_layer
 
 PATCHGAN_VARIANTS = {"pixelgan": 0, "patchgan_16": 1, "patchgan_70": 3, "patchgan_286": 5}
 
@@ -137,7 +137,7 @@ def patchgan_discriminator(
             break
         if normed:
             x = normalization_layer(norm, f"conv{i}_norm")(x)
-        x = keras.layers.LeakyReLU(negative_slope, name=f"conv{i}_lrelu")(x)
+        x = LeakyReLU(negative_slope, name=f"conv{i}_lrelu")(x)
     return keras.Model(inputs, x, name=name)
 
 

@@ -1,8 +1,5 @@
 """Johnson-style ResNet generator used by CycleGAN (junyanz `resnet_9blocks` / `resnet_6blocks`).
 
-The module also holds the three small helpers shared by the image-to-image builders (`unet.py`, `patchgan.py`):
-`check_image_shape`, `normalization_layer` and `gan_initializer`.
-
 Parameter count of `resnet_generator((256, 256, 3))` (9 blocks, 64 filters), checked in the tests:
 
     conv 7x7 3->64        9,408      down 3x3 64->128     73,728      down 3x3 128->256    294,912
@@ -20,90 +17,12 @@ statistics.
 
 from __future__ import annotations
 
-import numbers
-
 import keras
 
-from kitlib.models.layers import FastConv2D, FusedBatchNormalization, InstanceNormalization, ReflectionPadding2D
+from kitlib.models.layers import (NORMS, FastConv2D, ReflectionPadding2D, check_image_shape,  # noqa: F401  (NORMS re-exported)
+                                  gan_initializer, normalization_layer)
 
-NORMS = ("instance", "batch", "none")
 RESNET_VARIANTS = {"resnet_9blocks": 9, "resnet_6blocks": 6}
-
-
-def check_image_shape(input_shape, *, arg: str = "input_shape", multiple: int = 1) -> tuple:
-    """Validates an `(height, width, channels)` shape and returns it as a tuple.
-
-    Height and width may be `None` (any size, fully convolutional use); known sizes must be positive multiples of
-    `multiple`. The channel count must be known.
-
-    Args:
-        input_shape: the shape to check.
-        arg: the argument name used in error messages.
-        multiple: required divisor of known height and width.
-
-    Returns:
-        The shape as a tuple of three entries.
-
-    Example:
-    >>> check_image_shape([64, 64, 3], multiple=4)
-    (64, 64, 3)
-    """
-    shape = tuple(input_shape) if isinstance(input_shape, (tuple, list)) else None
-    if shape is None or len(shape) != 3:
-        raise ValueError(f"{arg} must be (height, width, channels). Received: {arg}={input_shape!r}")
-    shape = tuple(int(v) if isinstance(v, numbers.Integral) and not isinstance(v, bool) else v for v in shape)
-    height, width, channels = shape
-    if type(channels) is not int or channels < 1:
-        raise ValueError(f"{arg} needs a known positive channel count as its last entry. Received: {arg}={shape!r}")
-    for size in (height, width):
-        if size is not None and (type(size) is not int or size < 1):
-            raise ValueError(f"{arg} height and width must be positive ints or None. Received: {arg}={shape!r}")
-        if size is not None and size % multiple:
-            raise ValueError(
-                f"{arg} height and width must be divisible by {multiple} for this architecture. Received: "
-                f"{arg}={shape!r}; resize or crop the images to a multiple of {multiple}."
-            )
-    return shape
-
-
-def gan_initializer() -> keras.initializers.Initializer:
-    """Returns a fresh N(0, 0.02) kernel initializer (DCGAN, pix2pix and CycleGAN papers).
-
-    A new instance per layer keeps layers independent and respects `keras.utils.set_random_seed`.
-
-    Example:
-    >>> gan_initializer().stddev
-    0.02
-    """
-    return keras.initializers.RandomNormal(mean=0.0, stddev=0.02)
-
-
-def normalization_layer(norm: str, name: str) -> keras.layers.Layer | None:
-    """Builds the normalization layer named by `norm`, or returns None for `"none"`.
-
-    `"instance"` is kitlib's fast affine `InstanceNormalization`; `"batch"` is `FusedBatchNormalization` with
-    gamma ~ N(1, 0.02) as in junyanz's `init_weights`.
-
-    Args:
-        norm: one of `"instance"`, `"batch"`, `"none"`.
-        name: the layer name.
-
-    Returns:
-        A Keras layer, or None when `norm == "none"`.
-
-    Example:
-    >>> type(normalization_layer("instance", "n")).__name__
-    'InstanceNormalization'
-    """
-    if norm not in NORMS:
-        raise ValueError(f"norm must be one of 'instance', 'batch', 'none'. Received: norm={norm!r}")
-    if norm == "instance":
-        return InstanceNormalization(epsilon=1e-5, name=name)
-    if norm == "batch":
-        return FusedBatchNormalization(
-            epsilon=1e-5, gamma_initializer=keras.initializers.RandomNormal(1.0, 0.02), name=name
-        )
-    return None
 
 
 def _conv_norm_act(x, conv: keras.layers.Layer, norm: str, norm_name: str, activation: keras.layers.Layer | None):

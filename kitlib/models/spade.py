@@ -42,11 +42,12 @@ import numbers
 import keras
 from keras import ops
 
-from kitlib.models.layers import FusedBatchNormalization, InstanceNormalization
+from kitlib.models.layers import FusedBatchNormalization, InstanceNormalization, LeakyReLU
 
 UPSAMPLING_LAYERS = {"normal": 5, "more": 6, "most": 7}
 SPADE_NORMS = ("batch", "instance")
-DISCRIMINATOR_NORMS = ("instance", "none")
+SPADE_DISCRIMINATOR_NORMS = ("instance", "none")
+DISCRIMINATOR_NORMS = SPADE_DISCRIMINATOR_NORMS  # deprecated: models.dcgan has its own; use SPADE_DISCRIMINATOR_NORMS
 
 
 def spade_initializer() -> keras.initializers.Initializer:
@@ -343,7 +344,7 @@ def spade_generator(
     for i, filters in enumerate(widths):
         x = up(x)
         x = SPADEResBlock(filters, **block, name=f"up_{i}")([x, label])
-    x = keras.layers.LeakyReLU(0.2, name="final_lrelu")(x)
+    x = LeakyReLU(0.2, name="final_lrelu")(x)
     x = keras.layers.Conv2D(3, 3, padding="same", kernel_initializer=spade_initializer(), name="conv_img")(x)
     image = keras.layers.Activation("tanh", dtype="float32", name="image")(x)
     return keras.Model(inputs, image, name=name)
@@ -390,12 +391,12 @@ def spade_encoder(
     x = image
     for i in range(int(math.log2(height // 4))):
         if i:
-            x = keras.layers.LeakyReLU(0.2, name=f"layer{i}_lrelu")(x)
+            x = LeakyReLU(0.2, name=f"layer{i}_lrelu")(x)
         x = keras.layers.ZeroPadding2D(1, name=f"layer{i + 1}_pad")(x)
         x = _conv(ndf * min(2**i, 8), 3, strides=2, padding="valid", spectral=spectral, use_bias=False,
                   name=f"layer{i + 1}")(x)
         x = InstanceNormalization(center=False, scale=False, name=f"layer{i + 1}_norm")(x)
-    x = keras.layers.LeakyReLU(0.2, name="final_lrelu")(x)
+    x = LeakyReLU(0.2, name="final_lrelu")(x)
     x = keras.layers.Flatten(name="flatten")(x)
     mu = keras.layers.Dense(z_dim, kernel_initializer=spade_initializer(), dtype="float32", name="mu")(x)
     logvar = keras.layers.Dense(z_dim, kernel_initializer=spade_initializer(), dtype="float32", name="logvar")(x)
@@ -424,7 +425,7 @@ def _patch_discriminator(input_shape: tuple, *, scale: int, ndf: int, n_layers: 
             if norm == "instance":
                 x = InstanceNormalization(center=False, scale=False, name=f"{prefix}_norm")(x)
         if not last:
-            x = keras.layers.LeakyReLU(0.2, name=f"{prefix}_lrelu")(x)
+            x = LeakyReLU(0.2, name=f"{prefix}_lrelu")(x)
         outputs.append(x)
     return keras.Model(inputs, outputs, name=f"scale_{scale}")
 
@@ -476,7 +477,7 @@ def multiscale_discriminator(
     num_d = _check_positive_int("num_d", num_d)
     n_layers = _check_positive_int("n_layers", n_layers)
     ndf = _check_positive_int("ndf", ndf)
-    _check_choice("norm", norm, DISCRIMINATOR_NORMS)
+    _check_choice("norm", norm, SPADE_DISCRIMINATOR_NORMS)
     label = keras.Input((height, width, num_classes), name="label")
     image = keras.Input((height, width, channels), name="image")
     x = keras.layers.Concatenate(name="concat_label_image")([label, image])

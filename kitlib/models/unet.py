@@ -6,8 +6,8 @@ import math
 
 import keras
 
-from kitlib.models.layers import FastConv2D, FastConv2DTranspose
-from kitlib.models.resnet import NORMS, check_image_shape, gan_initializer, normalization_layer
+from kitlib.models.layers import FastConv2D, FastConv2DTranspose, LeakyReLU
+from kitlib.models.layers import NORMS, check_image_shape, gan_initializer, normalization_layer
 
 UNET_VARIANTS = {"unet_256": 8, "unet_128": 7}
 
@@ -101,7 +101,7 @@ def unet_generator(
         )(x)
         if normed:
             x = normalization_layer(norm, f"down{i}_norm")(x)
-        x = keras.layers.LeakyReLU(negative_slope, name=f"down{i}_lrelu")(x)
+        x = LeakyReLU(negative_slope, name=f"down{i}_lrelu")(x)
         skips.append(x)
 
     for j, channels in enumerate(reversed(encoder_filters[:-1]), start=1):

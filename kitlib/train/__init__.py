@@ -2,18 +2,20 @@
 
 Example:
 >>> from kitlib import train
->>> sorted(n for n in ("GAN", "GANTrainer", "Checkpointer") if hasattr(train, n))
-['Checkpointer', 'GAN', 'GANTrainer']
+>>> sorted(n for n in ("GAN", "Trainer", "Checkpointer") if hasattr(train, n))
+['Checkpointer', 'GAN', 'Trainer']
+>>> train.GANTrainer is train.Trainer   # the old name of the base class
+True
 """
 
 from kitlib.train.adain import AdaINTrainer, content_style_pairs
-from kitlib.train.base import GANTrainer
+from kitlib.train.base import GANTrainer, Trainer
 from kitlib.train.callbacks import GANHealth, LossHistory, NaNGuard, RunCheckpoint, SampleGrid, TensorBoard, read_history
 from kitlib.train.checkpoint import Checkpointer, epoch_exports, load_generator, read_run_config
 from kitlib.train.cyclegan import CycleGAN, CycleGANMonitor, build_cyclegan, load_unpaired, unpaired
 from kitlib.train.diffusion import (DiffusionModel, add_noise, ddim_generate, ddim_sample, ddim_step, ddim_translate,
                                     diffusion_schedule, sampling_options)
-from kitlib.train.gaugan import GauGAN, paint, sketch_pad, synthesize, synthesize_folder
+from kitlib.train.gaugan import GauGAN, paint, synthesize, synthesize_folder
 from kitlib.train.gan import GAN, generate, latent_interpolation
 from kitlib.train.optimizers import FusedAdam
 from kitlib.train.pix2pix import PIX2PIX_LOSSES, TEST_MODES, Pix2Pix, build_pix2pix, run_ablation
@@ -22,11 +24,16 @@ from kitlib.train.pool import ImagePool
 from kitlib.train.schedules import LinearDecay
 
 __all__ = [
-    "GANTrainer", "GAN", "CycleGAN", "CycleGANMonitor", "build_cyclegan", "load_unpaired", "unpaired", "ImagePool", "GANHealth", "Checkpointer", "read_run_config", "epoch_exports", "load_generator", "generate", "latent_interpolation", "LinearDecay", "FusedAdam",
+    "Trainer", "GANTrainer", "GAN", "CycleGAN", "CycleGANMonitor", "build_cyclegan", "load_unpaired", "unpaired", "ImagePool", "GANHealth", "Checkpointer", "read_run_config", "epoch_exports", "load_generator", "generate", "latent_interpolation", "LinearDecay", "FusedAdam",
     "AdaINTrainer", "content_style_pairs",
     "DiffusionModel", "add_noise", "ddim_generate", "ddim_sample", "ddim_step", "ddim_translate", "diffusion_schedule",
     "sampling_options",
-    "GauGAN", "paint", "sketch_pad", "synthesize", "synthesize_folder",
+    "GauGAN", "paint", "synthesize", "synthesize_folder",
     "PIX2PIX_LOSSES", "TEST_MODES", "Pix2Pix", "build_pix2pix", "run_ablation", "translate_paired",
     "LossHistory", "NaNGuard", "RunCheckpoint", "SampleGrid", "TensorBoard", "read_history",
 ]
+
+# sketch_pad moved to kitlib.widgets (a higher layer): resolved lazily, with a DeprecationWarning.
+from kitlib._deprecation import moved_names  # noqa: E402
+
+__getattr__ = moved_names(__name__, {"sketch_pad": "kitlib.widgets.sketch_pad"})

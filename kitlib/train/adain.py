@@ -23,7 +23,7 @@ import tensorflow as tf
 
 from kitlib import losses
 from kitlib.models.adain import ADAIN_LAYERS, AdaIN, adain_decoder, adain_encoder, stylize
-from kitlib.train.base import GANTrainer
+from kitlib.train.base import Trainer
 from kitlib.train.optimizers import FusedAdam
 
 
@@ -34,7 +34,7 @@ def _fingerprint(model: keras.Model) -> str:
     return digest.hexdigest()[:16]
 
 
-class AdaINTrainer(GANTrainer):
+class AdaINTrainer(Trainer):
     """Trains an AdaIN decoder against a frozen VGG19 encoder (one Adam, decoder weights only).
 
     Args:

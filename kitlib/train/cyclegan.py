@@ -3,9 +3,8 @@
 - ``CycleGAN``: the trainer (two generators, two discriminators, four optimizers, image pools, exact resume);
 - ``build_cyclegan``: networks by variant name (``"resnet_9blocks"``, ``"unet_256"``, ``"seed_unet"``,
   ``"patchgan_70"``, ``"seed_patchgan"``, ...) and the trainer in one call;
-- ``load_unpaired``: the two domains from one spec (embedded toy families, the Kaggle gan-getting-started folder,
-  a junyanz ``trainA/trainB`` folder, or two folders, with the Pixelization cell-size filter);
-- ``unpaired``: zips two ``kitlib.data.prepare`` streams; an epoch is a pass over the larger domain (junyanz);
+- data loading (``load_unpaired``, ``unpaired``) lives in ``kitlib.data.unpaired``, translation of folders of
+  images in ``kitlib.infer.cyclegan``;
 - ``CycleGANMonitor``: per-epoch measurements on a fixed held-out batch (cycle loss both ways, discriminator
   losses, optional pixel-grid score) added to the epoch logs, so they land in the History and ``history.csv``.
 
@@ -24,7 +23,11 @@ import numpy as np
 import tensorflow as tf
 
 from kitlib import losses
-from kitlib.train.base import GANTrainer
+from kitlib._deprecation import deprecated_alias
+from kitlib.data import domains as data_domains
+from kitlib.data.domains import TOY_DOMAINS, unpaired  # noqa: F401  (re-exported: notebooks import them here)
+from kitlib.images import to_float
+from kitlib.train.base import Trainer
 from kitlib.train.optimizers import FusedAdam
 from kitlib.train.pool import ImagePool
 from kitlib.train.schedules import LinearDecay
@@ -32,7 +35,11 @@ from kitlib.train.schedules import LinearDecay
 CYCLEGAN_LOSSES = ("lsgan", "bce", "hinge")
 CYCLEGAN_GENERATORS = ("resnet_9blocks", "resnet_6blocks", "unet_256", "unet_128", "seed_unet")
 CYCLEGAN_DISCRIMINATORS = ("patchgan_70", "seed_patchgan", "patchgan_16", "patchgan_286", "pixelgan")
-TOY_DOMAINS = ("landscapes", "paintings", "drawings", "pixel_art", "faces")
+
+
+def _as_float_tensor(images):
+    """uint8 [0, 255] or floats in [-1, 1] (numpy or tensors) -> float32 tensor in [-1, 1]."""
+    return to_float(keras.ops.convert_to_tensor(images))
 
 
 def _per_sample(model: keras.Model) -> bool:
@@ -55,7 +62,7 @@ def _both(network: keras.Model, x, y, stacked: bool):
     return out[:n], out[n:]
 
 
-class CycleGAN(GANTrainer):
+class CycleGAN(Trainer):
     """Two generators (A→B, B→A), two discriminators, four optimizers, the junyanz recipe by default.
 
     G loss = adversarial(A→B) + adversarial(B→A) + λ·(cycle A + cycle B) + λ·λ_id·(identity A + identity B), one
@@ -201,8 +208,8 @@ class CycleGAN(GANTrainer):
             cycle: also show the reconstructions: rows of 6 ``[A, A→B, A→B→A, B, B→A, B→A→B]`` (use
                 ``SampleGrid(..., ncols=6)``) instead of rows of 4 ``[A, A→B, B, B→A]``.
         """
-        self.sample_a = _as_float_images(images_a)
-        self.sample_b = _as_float_images(images_b)
+        self.sample_a = _as_float_tensor(images_a)
+        self.sample_b = _as_float_tensor(images_b)
         self.sample_cycle = bool(cycle)
 
     def sample_images(self):
@@ -224,14 +231,6 @@ class CycleGAN(GANTrainer):
             raise ValueError(f"direction must be 'ab' or 'ba'. Received: direction={direction!r}")
         generator = self.generator_ab if direction == "ab" else self.generator_ba
         return generator(images, training=False)
-
-
-def _as_float_images(images):
-    """uint8 [0, 255] or floats in [-1, 1] (numpy or tensors) -> float32 tensor in [-1, 1]."""
-    x = keras.ops.convert_to_tensor(images)
-    if x.dtype == tf.uint8:
-        return tf.cast(x, "float32") / 127.5 - 1.0
-    return tf.cast(x, "float32")
 
 
 def build_cyclegan(
@@ -328,145 +327,6 @@ def build_cyclegan(
                     d_loss_weight=d_loss_weight, seed=seed, architecture=architecture)
 
 
-def _toy_domain(family: str, n: int, image_size: int, seed: int, min_cell: int | None) -> tf.data.Dataset:
-    from kitlib.data import toy
-
-    if family == "landscapes":
-        return toy.landscapes(n, image_size, seed=seed).map(lambda image, label: image)
-    if family == "pixel_art":
-        return toy.pixel_art(n, image_size, seed=seed, min_cell=min_cell).map(lambda element: element["image"])
-    return {"paintings": toy.paintings, "drawings": toy.drawings, "faces": toy.faces}[family](n, image_size, seed=seed)
-
-
-def _cell_size(name: str) -> int | None:
-    import re
-
-    match = re.search(r"\d+", name)
-    return int(match.group()) if match else None
-
-
-def _pixel_folder(path, image_size: int, min_cell: int | None, limit: int | None) -> tuple[tf.data.Dataset, dict]:
-    """A folder of images; with ``min_cell``, a Pixelization-style folder of one sub-folder per cell size."""
-    import pathlib
-
-    from kitlib.data import image_folder
-
-    path = pathlib.Path(path)
-    if min_cell is None:
-        return image_folder(path, image_size, limit=limit), {"folder": str(path)}
-    if not path.is_dir():
-        raise FileNotFoundError(f"{path} is not a folder.")
-    cells = {p: _cell_size(p.name) for p in sorted(path.iterdir()) if p.is_dir()}
-    kept = [p for p, c in cells.items() if c is not None and c >= min_cell]
-    if not kept:
-        raise ValueError(f"min_cell={min_cell} needs sub-folders of {path} named by cell size (e.g. '4', 'cell_4', "
-                         f"'4x4'); found {[p.name for p in cells] or 'none'} with sizes {list(cells.values())}. "
-                         "Pass min_cell=None to use every image.")
-    parts = [image_folder(p, image_size, limit=limit) for p in kept]
-    ds = parts[0]
-    for part in parts[1:]:
-        ds = ds.concatenate(part)
-    return ds, {"folder": str(path), "cell_folders": [p.name for p in kept]}
-
-
-def load_unpaired(data: str | None = None, *, image_size: int, toy: tuple[str, str] = ("landscapes", "paintings"),
-                  num_toy: int = 512, min_cell: int | None = None, limit: int | None = None,
-                  seed: int = 0) -> tuple[tf.data.Dataset, tf.data.Dataset, dict]:
-    """The two unpaired domains (A, B) of a CycleGAN run as unbatched uint8 datasets, from one spec.
-
-    ``data`` may be:
-
-    - ``None`` or ``"toy"``: the embedded families named by ``toy`` (``TOY_DOMAINS``), ``num_toy`` images each
-      (domain B from another seed); ``"toy:drawings,pixel_art"`` names them inline;
-    - the Kaggle gan-getting-started folder (``monet_tfrec/``, ``photo_tfrec/`` or the ``_jpg`` folders): A =
-      photos, B = Monet paintings;
-    - a junyanz folder with ``trainA/`` and ``trainB/``;
-    - ``"FOLDER_A,FOLDER_B"``: two image folders. With ``min_cell``, domain B may be a Pixelization-style folder
-      with one sub-folder per cell size (named ``4``, ``cell_4``, ``4x4``...): only sizes ``>= min_cell`` are used
-      (the seed-003 report kept cells larger than 3x3).
-
-    Args:
-        data: the spec above.
-        image_size: side of the returned images.
-        toy: the two toy families when ``data`` is None.
-        num_toy: images per toy domain.
-        min_cell: pixel-art cell-size filter (toy ``pixel_art`` and Pixelization folders); None keeps all.
-        limit: at most this many images per real folder.
-        seed: seed of the toy images.
-
-    Returns:
-        ``(domain_a, domain_b, info)``; ``info`` describes the source (stored in the run config).
-
-    Example:
-    >>> a, b, info = load_unpaired(None, image_size=32, num_toy=4)
-    >>> info["source"], tuple(next(iter(b)).shape)
-    ('toy:landscapes,paintings', (32, 32, 3))
-    """
-    import pathlib
-
-    from kitlib.data import gan_getting_started, junyanz_folders
-
-    if data is None or data == "toy" or data.startswith("toy:"):
-        families = tuple(data[4:].split(",")) if data and data.startswith("toy:") else tuple(toy)
-        if len(families) != 2 or any(f not in TOY_DOMAINS for f in families):
-            raise ValueError(f"Toy domains must be two of {TOY_DOMAINS}, e.g. 'toy:drawings,pixel_art'. "
-                             f"Received: {families}")
-        a = _toy_domain(families[0], num_toy, image_size, seed, min_cell)
-        b = _toy_domain(families[1], num_toy, image_size, seed + 1, min_cell)
-        return a, b, {"source": "toy:" + ",".join(families), "num_images": num_toy, "min_cell": min_cell}
-    if "," in data:
-        path_a, path_b = (p.strip() for p in data.split(",", 1))
-        a, _ = _pixel_folder(path_a, image_size, None, limit)
-        b, info_b = _pixel_folder(path_b, image_size, min_cell, limit)
-        return a, b, {"source": "folders", "a": str(path_a), "b": info_b, "limit": limit}
-    root = pathlib.Path(data)
-    if not root.is_dir():
-        raise FileNotFoundError(f"{root} does not exist. Pass None for the toy data, a gan-getting-started or junyanz "
-                                "folder, or 'FOLDER_A,FOLDER_B'.")
-    if any((root / f"monet_{kind}").is_dir() for kind in ("tfrec", "jpg")):
-        monet, photo = gan_getting_started(root, image_size=image_size)
-        return photo, monet, {"source": "gan-getting-started", "root": str(root), "a": "photo", "b": "monet"}
-    if (root / "trainA").is_dir() or (root / "trainB").is_dir():
-        a, b = junyanz_folders(root, image_size, limit=limit)
-        return a, b, {"source": "junyanz", "root": str(root), "limit": limit}
-    raise ValueError(f"{root} is neither a gan-getting-started folder (monet_tfrec/, photo_tfrec/) nor a junyanz "
-                     "folder (trainA/, trainB/). For two plain image folders pass 'FOLDER_A,FOLDER_B'.")
-
-
-def unpaired(batches_a: tf.data.Dataset, batches_b: tf.data.Dataset) -> tf.data.Dataset:
-    """Zips two batch streams of unpaired domains into ``(a, b)`` batches for ``CycleGAN.fit``.
-
-    With infinite ``kitlib.data.prepare`` streams (give them different seeds) the smaller domain simply repeats:
-    300 Monets against 7,038 photos is fine. One epoch is a pass over the larger domain, as in junyanz's
-    ``UnalignedDataset`` (``len = max(len(A), len(B))``); the result carries that ``steps_per_epoch``.
-
-    Args:
-        batches_a, batches_b: batched datasets of the same batch size, e.g. from ``kitlib.data.prepare``.
-
-    Returns:
-        A ``tf.data.Dataset`` of ``(batch_a, batch_b)`` with ``steps_per_epoch`` when both inputs have one.
-
-    Example:
-    >>> import numpy as np
-    >>> from kitlib.data import prepare
-    >>> a = prepare(tf.data.Dataset.from_tensor_slices(np.zeros((8, 4, 4, 3), np.uint8)), 2, seed=0)
-    >>> b = prepare(tf.data.Dataset.from_tensor_slices(np.zeros((2, 4, 4, 3), np.uint8)), 2, seed=1)
-    >>> unpaired(a, b).steps_per_epoch
-    4
-    """
-    for name, ds in (("batches_a", batches_a), ("batches_b", batches_b)):
-        if not isinstance(ds, tf.data.Dataset):
-            raise TypeError(f"{name} must be a tf.data.Dataset of batches. Received: {type(ds).__name__}")
-    size_a, size_b = batches_a.element_spec.shape[0], batches_b.element_spec.shape[0]
-    if size_a is not None and size_b is not None and size_a != size_b:
-        raise ValueError(f"Both domains need the same batch size. Received: {size_a} and {size_b}")
-    zipped = tf.data.Dataset.zip((batches_a, batches_b))
-    steps = [getattr(ds, "steps_per_epoch", None) for ds in (batches_a, batches_b)]
-    if None not in steps:
-        zipped.steps_per_epoch = max(steps)
-    return zipped
-
-
 class CycleGANMonitor(keras.callbacks.Callback):
     """Measures a CycleGAN on a fixed held-out batch at every epoch end and adds the values to the epoch logs.
 
@@ -494,8 +354,8 @@ class CycleGANMonitor(keras.callbacks.Callback):
         super().__init__()
         if pixel_grid not in (None, "ab", "ba"):
             raise ValueError(f"pixel_grid must be None, 'ab' or 'ba'. Received: pixel_grid={pixel_grid!r}")
-        self.images_a = _as_float_images(images_a)
-        self.images_b = _as_float_images(images_b)
+        self.images_a = _as_float_tensor(images_a)
+        self.images_b = _as_float_tensor(images_b)
         self.pixel_grid = pixel_grid
         self.min_cell = int(min_cell)
         self.pixel_grid_input = None
@@ -528,3 +388,7 @@ class CycleGANMonitor(keras.callbacks.Callback):
     def on_epoch_end(self, epoch, logs=None):
         if logs is not None:
             logs.update(self.measure(self.model))
+
+
+load_unpaired = deprecated_alias(data_domains.load_unpaired, "kitlib.train.cyclegan.load_unpaired",
+                                 "kitlib.data.load_unpaired")

@@ -10,7 +10,9 @@ import keras
 import tensorflow as tf
 
 from kitlib import losses
-from kitlib.train.base import GANTrainer
+from kitlib._deprecation import deprecated_alias
+from kitlib.infer import gan as infer_gan
+from kitlib.train.base import Trainer
 from kitlib.train.optimizers import FusedAdam
 
 # Logit threshold that separates "judged real" from "judged fake" for each adversarial loss.
@@ -18,7 +20,7 @@ _ACCURACY_THRESHOLD = {"bce": 0.0, "lsgan": 0.5, "hinge": 0.0, "wgan": 0.0, "wga
 GAN_LOSSES = ("bce", "lsgan", "hinge", "wgan-gp")
 
 
-class GAN(GANTrainer):
+class GAN(Trainer):
     """Trains a generator ``G(z)`` against a discriminator ``D(x) -> logits``.
 
     Args:
@@ -140,40 +142,7 @@ class GAN(GANTrainer):
         return self.generator(z, training=False)
 
 
-def generate(generator: keras.Model, n: int, *, seed: int = 0, batch_size: int = 64):
-    """``n`` images (float32 in [-1, 1], numpy) from an unconditional generator with latents drawn from ``seed``.
-
-    Example:
-    >>> from kitlib.models.dcgan import seed_generator
-    >>> generate(seed_generator(8, 32), 3).shape
-    (3, 32, 32, 3)
-    """
-    import numpy as np
-
-    if n < 1:
-        raise ValueError(f"n must be >= 1. Received: n={n}")
-    latent_dim = int(generator.input_shape[-1])
-    z = np.random.default_rng(seed).standard_normal((n, latent_dim)).astype("float32")
-    return np.concatenate([keras.ops.convert_to_numpy(generator(z[i: i + batch_size], training=False))
-                           for i in range(0, n, batch_size)])
-
-
-def latent_interpolation(generator: keras.Model, *, rows: int = 4, steps: int = 8, seed: int = 0):
-    """``rows`` strips of ``steps`` images along spherical interpolations between random latent pairs.
-
-    Returns float32 images in [-1, 1], shape ``(rows * steps, H, W, C)`` (show with ``viz.show_images(x, ncols=steps)``).
-    """
-    import numpy as np
-
-    latent_dim = int(generator.input_shape[-1])
-    rng = np.random.default_rng(seed)
-    a, b = rng.standard_normal((2, rows, latent_dim))
-    t = np.linspace(0.0, 1.0, steps)[None, :, None]
-    na, nb = a / np.linalg.norm(a, axis=-1, keepdims=True), b / np.linalg.norm(b, axis=-1, keepdims=True)
-    omega = np.arccos(np.clip((na * nb).sum(-1), -1.0, 1.0))[:, None, None]
-    so = np.sin(omega)
-    z = np.where(so < 1e-6, (1 - t) * a[:, None] + t * b[:, None],
-                 np.sin((1 - t) * omega) / np.where(so < 1e-6, 1, so) * a[:, None]
-                 + np.sin(t * omega) / np.where(so < 1e-6, 1, so) * b[:, None])
-    z = z.reshape(rows * steps, latent_dim).astype("float32")
-    return keras.ops.convert_to_numpy(generator(z, training=False))
+# Sampling lives in kitlib.infer.gan; these names stay for existing notebooks and scripts.
+generate = deprecated_alias(infer_gan.generate, "kitlib.train.generate", "kitlib.infer.generate")
+latent_interpolation = deprecated_alias(infer_gan.latent_interpolation, "kitlib.train.latent_interpolation",
+                                        "kitlib.infer.latent_interpolation")

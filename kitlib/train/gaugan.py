@@ -23,18 +23,14 @@ preprocessing where SPADE feeds [-1, 1] images to torchvision's VGG19.
 Reference: [Park et al., 2019, Semantic Image Synthesis with Spatially-Adaptive Normalization](
 https://arxiv.org/abs/1903.07291), https://github.com/NVlabs/SPADE
 
-Using a trained generator (exported as ``RUN_DIR/export/generator.keras``)::
-
-    g = kitlib.train.load_generator("runs/06_gaugan")        # name="style_encoder" for the encoder
-    images = kitlib.train.gaugan.synthesize(g, label_ids)   # (N, H, W) class ids -> (N, H, W, 3) in [-1, 1]
-    python -m kitlib translate runs/06_gaugan --input label_pngs/ --out images/   # ids or palette colours
+Using a trained generator: ``kitlib.infer.spade`` (``synthesize``, ``synthesize_folder``); label maps:
+``kitlib.data.labels`` (``read_label_map``, ``paint``); the sketch pad: ``kitlib.widgets.sketch_pad``; the VGG
+loss: ``kitlib.losses.vgg_perceptual_loss``.
 """
 
 from __future__ import annotations
 
-import io
 import os
-import pathlib
 from typing import Any
 
 import keras
@@ -42,42 +38,17 @@ import numpy as np
 import tensorflow as tf
 
 from kitlib import losses
-from kitlib.data.labels import LABEL_EXTENSIONS, colors_to_ids, one_hot_labels
+from kitlib._deprecation import deprecated_alias, moved_names
+from kitlib.data import labels as data_labels
+from kitlib.data.labels import labels_to_one_hot, one_hot_labels
 from kitlib.data.toy import DONTCARE_ID
 from kitlib.eval.labels import colorize, default_palette
-from kitlib.train.base import GANTrainer
+from kitlib.images import to_float
+from kitlib.infer import spade as infer_spade
+from kitlib.infer.spade import latent_dim, synthesize
+from kitlib.train.base import Trainer
 from kitlib.train.optimizers import FusedAdam
 from kitlib.train.schedules import LinearDecay
-
-VGG_LAYERS = ("block1_conv1", "block2_conv1", "block3_conv1", "block4_conv1", "block5_conv1")  # relu1_1 .. relu5_1
-VGG_LAYER_WEIGHTS = (1.0 / 32, 1.0 / 16, 1.0 / 8, 1.0 / 4, 1.0)
-SKETCH_SHAPES = ("rectangle", "ellipse", "triangle")
-
-
-def vgg_perceptual_loss(extractor: keras.Model, fake, real, *, layers=VGG_LAYERS, layer_weights=VGG_LAYER_WEIGHTS):
-    """SPADE's VGG loss: ``sum_i w_i * mean|phi_i(fake) - phi_i(real)|`` with the real features held constant.
-
-    Args:
-        extractor: a feature model returning ``{layer_name: features}`` (``kitlib.models.vgg.vgg19``) or a list
-            of features in ``layers`` order, taking images in [-1, 1].
-        fake, real: ``(batch, H, W, 3)`` images in [-1, 1].
-        layers: names of the layers used, in order (relu1_1 ... relu5_1).
-        layer_weights: one weight per layer (1/32, 1/16, 1/8, 1/4, 1).
-
-    Returns:
-        float32 scalar.
-    """
-    def features(images):
-        out = extractor(images, training=False)
-        return [out[name] for name in layers] if isinstance(out, dict) else list(out)
-
-    fake_feats, real_feats = features(fake), features(real)
-    if len(fake_feats) != len(layer_weights):
-        raise ValueError(f"The extractor returned {len(fake_feats)} feature maps for {len(layer_weights)} layer "
-                         "weights; return one per layer of `layers`.")
-    terms = [w * losses.l1_loss(tf.stop_gradient(tf.cast(r, "float32")), f)
-             for w, f, r in zip(layer_weights, fake_feats, real_feats)]
-    return tf.add_n(terms)
 
 
 def resolve_vgg(vgg: Any = "auto", *, image_size: int | None = None) -> tuple[keras.Model | None, str]:
@@ -105,314 +76,11 @@ def resolve_vgg(vgg: Any = "auto", *, image_size: int | None = None) -> tuple[ke
                       f"{kvgg.vgg19_cache_path()}, no internet). GauGAN trains with the hinge + feature-matching "
                       f"(+ KL) losses only. To enable it, download {kvgg.VGG19_WEIGHTS_URL} to that path.")
     shape = (image_size, image_size, 3) if image_size else (None, None, 3)
-    model = kvgg.vgg19(weights, VGG_LAYERS, input_shape=shape, value_range=(-1.0, 1.0), name="vgg19_perceptual")
+    model = kvgg.vgg19(weights, losses.VGG_LAYERS, input_shape=shape, value_range=(-1.0, 1.0), name="vgg19_perceptual")
     return model, f"VGG perceptual loss enabled: {message}"
 
 
-def _z_dim(generator: keras.Model) -> int | None:
-    return int(generator.inputs[1].shape[-1]) if len(generator.inputs) == 2 else None
-
-
-def labels_to_one_hot(label_maps, num_classes: int, *, dontcare: int = DONTCARE_ID) -> np.ndarray:
-    """Class-id maps ``(N, H, W)`` or ``(H, W)`` -> float32 one-hot ``(N, H, W, num_classes)``; ``dontcare`` -> zeros.
-
-    Already one-hot inputs (a last axis of ``num_classes``, float) are returned as float32. Raises ``ValueError``
-    naming the offending ids when a value is neither a class id nor ``dontcare``.
-
-    Example:
-    >>> labels_to_one_hot(np.array([[0, 2, 255]]), 3)[0, 0].tolist()
-    [[1.0, 0.0, 0.0], [0.0, 0.0, 1.0], [0.0, 0.0, 0.0]]
-    """
-    arr = np.asarray(label_maps)
-    if np.issubdtype(arr.dtype, np.floating) and arr.ndim == 4 and arr.shape[-1] == num_classes:
-        return arr.astype("float32")
-    if arr.ndim == 4 and arr.shape[-1] == 1:
-        arr = arr[..., 0]
-    if arr.ndim == 2:
-        arr = arr[None]
-    if arr.ndim != 3:
-        raise ValueError(f"label_maps must be class ids (N, H, W) or (H, W), or one-hot (N, H, W, {num_classes}). "
-                         f"Received shape {arr.shape}")
-    if not np.issubdtype(arr.dtype, np.integer):
-        if not np.array_equal(arr, np.round(arr)):
-            raise ValueError(f"label_maps of class ids must hold integers. Received dtype {arr.dtype} with fractions.")
-        arr = arr.astype(np.int64)
-    bad = ((arr < 0) | (arr >= num_classes)) & (arr != dontcare)
-    if bad.any():
-        values = sorted(np.unique(arr[bad]).tolist())
-        raise ValueError(f"label ids must be in 0..{num_classes - 1} (or {dontcare} = dontcare). Received ids "
-                         f"{values[:10]} in {int(bad.sum())} pixels; remap them or raise num_classes.")
-    lut = np.concatenate([np.eye(num_classes, dtype="float32"), np.zeros((1, num_classes), "float32")])
-    return lut[np.where(arr == dontcare, num_classes, arr)]
-
-
-def synthesize(generator: keras.Model, label_maps, *, z=None, style_images=None, encoder: keras.Model | None = None,
-               seed: int = 0, batch_size: int = 16) -> np.ndarray:
-    """Generates images from label maps with a SPADE generator (a trained or exported one).
-
-    The latent code of each image is, in order of precedence: the style code (mean of the encoder's
-    distribution) of ``style_images``; ``z``; else drawn from N(0, I) with ``seed``. Generators built with
-    ``z_dim=None`` take no code.
-
-    Args:
-        generator: a ``kitlib.models.spade_generator`` (or one loaded with ``kitlib.train.load_generator``).
-        label_maps: class ids ``(N, H, W)`` / ``(H, W)`` (255 = dontcare) or one-hot ``(N, H, W, C)`` floats, at
-            the generator's size.
-        z: ``(N, z_dim)`` or ``(z_dim,)`` (the same code for every map).
-        style_images: images ``(N, H, W, 3)`` (uint8 or [-1, 1]) whose style the outputs take; needs ``encoder``.
-        encoder: the run's ``spade_encoder`` (exported as ``style_encoder``).
-        seed: seed of the random codes.
-        batch_size: images per generator call.
-
-    Returns:
-        float32 numpy images ``(N, H, W, 3)`` in [-1, 1].
-
-    Example:
-    >>> from kitlib.models.spade import spade_generator
-    >>> g = spade_generator((32, 32, 4), ngf=2, z_dim=4, spade_hidden=4)
-    >>> synthesize(g, np.zeros((2, 32, 32), "uint8")).shape
-    (2, 32, 32, 3)
-    """
-    num_classes = int(generator.inputs[0].shape[-1])
-    expected = tuple(generator.inputs[0].shape[1:3])
-    seg = labels_to_one_hot(label_maps, num_classes)
-    if seg.shape[1:3] != expected:
-        raise ValueError(f"label_maps must be {expected[0]}x{expected[1]} for this generator. Received "
-                         f"{seg.shape[1]}x{seg.shape[2]}; resize them with nearest-neighbour interpolation first.")
-    n = len(seg)
-    z_dim = _z_dim(generator)
-    if z_dim is None:
-        if z is not None or style_images is not None:
-            raise ValueError("This generator takes no latent code (built with z_dim=None): pass neither z nor "
-                             "style_images.")
-        codes = None
-    elif style_images is not None:
-        if encoder is None:
-            raise ValueError("style_images needs the encoder: pass "
-                             "encoder=load_generator(run_dir, name='style_encoder').")
-        style = np.asarray(style_images)
-        style = style.astype("float32") / 127.5 - 1.0 if style.dtype == np.uint8 else style.astype("float32")
-        style = style[None] if style.ndim == 3 else style
-        if len(style) not in (1, n):
-            raise ValueError(f"style_images must hold 1 or {n} images (one per label map). Received {len(style)}.")
-        codes = np.concatenate([keras.ops.convert_to_numpy(encoder(style[i: i + batch_size], training=False)[0])
-                                for i in range(0, len(style), batch_size)])
-        codes = np.broadcast_to(codes, (n, z_dim)).astype("float32")
-    elif z is not None:
-        codes = np.asarray(z, "float32")
-        if codes.shape not in ((z_dim,), (n, z_dim)):
-            raise ValueError(f"z must have shape ({z_dim},) or ({n}, {z_dim}). Received {codes.shape}.")
-        codes = np.broadcast_to(codes, (n, z_dim)).astype("float32")
-    else:
-        codes = np.random.default_rng(seed).standard_normal((n, z_dim)).astype("float32")
-    out = []
-    for i in range(0, n, batch_size):
-        x = tf.convert_to_tensor(seg[i: i + batch_size])
-        inputs = x if codes is None else [x, tf.convert_to_tensor(codes[i: i + batch_size])]
-        out.append(keras.ops.convert_to_numpy(generator(inputs, training=False)))
-    return np.concatenate(out).astype("float32")
-
-
-def paint(label_map, class_id: int, shape: str = "rectangle", box=(0.0, 0.0, 1.0, 1.0)) -> np.ndarray:
-    """Returns a copy of a class-id map with a filled shape painted in ``class_id`` (a GauGAN brush stroke).
-
-    Args:
-        label_map: integer class ids ``(H, W)``.
-        class_id: the class painted (0..254, or 255 to erase to dontcare).
-        shape: ``"rectangle"``, ``"ellipse"`` (inscribed in the box) or ``"triangle"`` (apex at the top centre of
-            the box, base along its bottom edge: a mountain).
-        box: ``(left, top, right, bottom)`` as fractions of the width and height.
-
-    Returns:
-        uint8 ``(H, W)`` class ids.
-
-    Example:
-    >>> sky = np.zeros((4, 4), np.uint8)
-    >>> paint(sky, 3, "rectangle", (0, 0.5, 1, 1)).tolist()
-    [[0, 0, 0, 0], [0, 0, 0, 0], [3, 3, 3, 3], [3, 3, 3, 3]]
-    """
-    if shape not in SKETCH_SHAPES:
-        raise ValueError(f"shape must be one of {SKETCH_SHAPES}. Received: shape={shape!r}")
-    if not 0 <= int(class_id) <= 255:
-        raise ValueError(f"class_id must be in 0..255. Received: class_id={class_id!r}")
-    x0, y0, x1, y1 = (float(v) for v in box)
-    if not (x1 > x0 and y1 > y0):
-        raise ValueError(f"box must be (left, top, right, bottom) with right > left and bottom > top. Received: {box}")
-    labels = np.array(label_map, dtype=np.uint8, copy=True)
-    if labels.ndim != 2:
-        raise ValueError(f"label_map must be (H, W) class ids. Received shape {labels.shape}")
-    h, w = labels.shape
-    y, x = (np.mgrid[0:h, 0:w] + 0.5) / np.array([h, w])[:, None, None]
-    cx, cy = (x0 + x1) / 2, (y0 + y1) / 2
-    if shape == "rectangle":
-        mask = (x >= x0) & (x < x1) & (y >= y0) & (y < y1)
-    elif shape == "ellipse":
-        mask = ((x - cx) / ((x1 - x0) / 2)) ** 2 + ((y - cy) / ((y1 - y0) / 2)) ** 2 <= 1.0
-    else:
-        mask = (y >= y0) & (y < y1) & (np.abs(x - cx) <= (y - y0) / (y1 - y0) * (x1 - x0) / 2)
-    labels[mask] = int(class_id)
-    return labels
-
-
-def read_label_map(path: str | os.PathLike, palette=None) -> np.ndarray:
-    """Reads a label PNG/BMP as class ids: greyscale or palette-index images hold ids, RGB ones are colour-coded.
-
-    Args:
-        path: the file.
-        palette: ``(num_classes, 3)`` colours, needed for colour-coded sketches (exact colours, lossless files).
-
-    Returns:
-        integer ``(H, W)`` class ids (not range-checked; ``labels_to_one_hot`` and ``synthesize`` check them).
-
-    Raises:
-        ValueError: naming the file, for colours that are not in the palette or a colour file without palette.
-    """
-    from PIL import Image
-
-    with Image.open(path) as im:
-        if im.mode in ("RGB", "RGBA"):
-            rgb = np.asarray(im.convert("RGB"))
-            if (rgb[..., 0] == rgb[..., 1]).all() and (rgb[..., 1] == rgb[..., 2]).all():
-                return rgb[..., 0]
-            if palette is None:
-                raise ValueError(f"Label map {path} is colour-coded: pass the palette of the classes' colours.")
-            try:
-                return colors_to_ids(rgb, palette)
-            except ValueError as err:
-                raise ValueError(f"Label map {path}: {err}") from None
-        if im.mode in ("L", "P") or im.mode.startswith("I"):
-            return np.asarray(im).astype(np.int64)
-        raise ValueError(f"Label map {path} has PIL mode {im.mode!r}: save class ids as a greyscale PNG or colours "
-                         "as an RGB PNG.")
-
-
-def synthesize_folder(generator: keras.Model, input_dir: str | os.PathLike, out_dir: str | os.PathLike, *,
-                      palette=None, seed: int = 0, keep_size: bool = False) -> list[pathlib.Path]:
-    """Turns every label map of a folder (class-id or colour-coded PNG/BMP, any depth) into an image.
-
-    What ``python -m kitlib translate RUN_DIR --input DIR --out DIR`` does for a GauGAN run (with the run's
-    palette). Maps are resized to the generator's size with nearest-neighbour interpolation; image ``k`` (in sorted
-    order) gets the latent code drawn from ``seed + k``.
-
-    Args:
-        generator: a SPADE generator.
-        input_dir: folder of label maps.
-        out_dir: output folder (same relative names, ``.png``).
-        palette: colours of colour-coded maps.
-        seed: seed of the latent codes.
-        keep_size: resize each output back to its label map's size (bicubic).
-
-    Returns:
-        The written paths.
-
-    Raises:
-        ValueError: naming the file and the offending ids or colours.
-    """
-    from PIL import Image
-
-    root = pathlib.Path(input_dir)
-    if not root.is_dir():
-        raise FileNotFoundError(f"Label folder {root} does not exist.")
-    files = sorted(p for p in root.rglob("*") if p.suffix.lower() in LABEL_EXTENSIONS)
-    if not files:
-        raise ValueError(f"No label maps ({', '.join(LABEL_EXTENSIONS)}) in {root}.")
-    height, width = (int(v) for v in generator.inputs[0].shape[1:3])
-    out, written = pathlib.Path(out_dir), []
-    for k, path in enumerate(files):
-        ids = read_label_map(path, palette)
-        original = (ids.shape[1], ids.shape[0])
-        if ids.shape != (height, width):
-            ids = np.asarray(Image.fromarray(ids.astype(np.int32)).resize((width, height), Image.NEAREST))
-        try:
-            image = synthesize(generator, ids, seed=seed + k)[0]
-        except ValueError as err:
-            raise ValueError(f"Label map {path}: {err}") from None
-        result = Image.fromarray(np.clip(np.round((image + 1.0) * 127.5), 0, 255).astype(np.uint8))
-        if keep_size and original != (width, height):
-            result = result.resize(original, Image.BICUBIC)
-        target = out / path.relative_to(root).with_suffix(".png")
-        target.parent.mkdir(parents=True, exist_ok=True)
-        result.save(target)
-        written.append(target)
-    return written
-
-
-def _png(image: np.ndarray, scale: int) -> bytes:
-    from PIL import Image
-
-    img = Image.fromarray(image)
-    buffer = io.BytesIO()
-    img.resize((img.width * scale, img.height * scale), Image.NEAREST).save(buffer, format="PNG")
-    return buffer.getvalue()
-
-
-def sketch_pad(generator: keras.Model, palette, class_names=None, *, label_map=None, seed: int = 0):
-    """An ipywidgets sketch pad, the GauGAN demo: pick a class, place a shape, paint, and see the image it becomes.
-
-    The same as headless calls of ``paint`` (one per stroke) and ``synthesize``. *New style* draws another latent
-    code for the same sketch; *Undo* removes the last stroke.
-
-    Args:
-        generator: a SPADE generator.
-        palette: ``(num_classes, 3)`` class colours.
-        class_names: one name per class (default: the ids).
-        label_map: the starting sketch ``(H, W)`` (default: class 0 everywhere).
-        seed: the first latent code's seed.
-
-    Returns:
-        The widget (display it as a cell's last expression), or None when ipywidgets is not installed.
-    """
-    try:
-        import ipywidgets as widgets
-    except ImportError:
-        print("ipywidgets is not installed; sketch headless: label_map = paint(label_map, class_id, shape, box), "
-              "then synthesize(generator, label_map).")
-        return None
-    palette = np.asarray(palette, np.uint8)
-    names = list(class_names) if class_names is not None else [str(i) for i in range(len(palette))]
-    height, width = (int(v) for v in generator.inputs[0].shape[1:3])
-    start = np.zeros((height, width), np.uint8) if label_map is None else np.asarray(label_map, np.uint8)
-    state = {"strokes": [start], "seed": seed}
-    scale = max(1, 192 // width)
-    legend = widgets.HTML(" ".join(
-        f'<span style="background:rgb{tuple(int(v) for v in c)};padding:0 8px;border:1px solid #444"></span> {n}'
-        for c, n in zip(palette, names)))
-    brush = widgets.Dropdown(options=[(n, i) for i, n in enumerate(names)], description="class")
-    shape = widgets.ToggleButtons(options=SKETCH_SHAPES, value="rectangle")
-    xs = widgets.FloatRangeSlider(value=(0.2, 0.8), min=0, max=1, step=0.02, description="left-right")
-    ys = widgets.FloatRangeSlider(value=(0.4, 0.7), min=0, max=1, step=0.02, description="top-bottom")
-    buttons = [widgets.Button(description=d) for d in ("Paint", "Undo", "New style")]
-    sketch_view, image_view = widgets.Image(format="png"), widgets.Image(format="png")
-
-    def render():
-        labels = state["strokes"][-1]
-        image = synthesize(generator, labels, seed=state["seed"])[0]
-        sketch_view.value = _png(colorize(labels, palette), scale)
-        image_view.value = _png(np.clip(np.round((image + 1.0) * 127.5), 0, 255).astype(np.uint8), scale)
-
-    def on_paint(_):
-        box = (xs.value[0], ys.value[0], xs.value[1], ys.value[1])
-        if box[2] > box[0] and box[3] > box[1]:
-            state["strokes"].append(paint(state["strokes"][-1], brush.value, shape.value, box))
-            render()
-
-    def on_undo(_):
-        if len(state["strokes"]) > 1:
-            state["strokes"].pop()
-            render()
-
-    def on_style(_):
-        state["seed"] += 1
-        render()
-
-    for button, handler in zip(buttons, (on_paint, on_undo, on_style)):
-        button.on_click(handler)
-    render()
-    return widgets.VBox([legend, widgets.HBox([brush, shape]), xs, ys, widgets.HBox(buttons),
-                         widgets.HBox([sketch_view, image_view])])
-
-
-class GauGAN(GANTrainer):
+class GauGAN(Trainer):
     """Trains a SPADE generator ``G(label one-hot, z) -> image`` against a multiscale discriminator (GauGAN).
 
     Batches are ``(images, labels)``: images float in [-1, 1] ``(B, H, W, 3)``; labels class ids ``(B, H, W)``
@@ -461,7 +129,7 @@ class GauGAN(GANTrainer):
         if int(discriminator.inputs[0].shape[-1]) != num_classes:
             raise ValueError(f"generator and discriminator disagree on the number of classes: "
                              f"{num_classes} vs {int(discriminator.inputs[0].shape[-1])}.")
-        z_dim = _z_dim(generator)
+        z_dim = latent_dim(generator)
         if encoder is not None:
             if z_dim is None:
                 raise ValueError("An encoder needs a generator with a latent input: build it with z_dim=... "
@@ -601,7 +269,7 @@ class GauGAN(GANTrainer):
                 values["g_feat"] = g_feat
                 g_loss += self.feature_matching_weight * g_feat
             if self.vgg is not None:
-                g_vgg = vgg_perceptual_loss(self.vgg, fake, real)
+                g_vgg = losses.vgg_perceptual_loss(self.vgg, fake, real)
                 values["g_vgg"] = g_vgg
                 g_loss += self.vgg_weight * g_vgg
             if kl is not None:
@@ -646,7 +314,7 @@ class GauGAN(GANTrainer):
         """Fixes the label maps and real images shown by ``sample_images`` (and ``SampleGrid``) every epoch."""
         self.sample_labels = labels_to_one_hot(keras.ops.convert_to_numpy(labels), self.num_classes)
         real = keras.ops.convert_to_numpy(images)
-        self.sample_real = real.astype("float32") / 127.5 - 1.0 if real.dtype == np.uint8 else real.astype("float32")
+        self.sample_real = to_float(real)
 
     def sample_images(self):
         """Rows of [label colours, generated, real] for the fixed sample inputs; show with ``ncols=3`` (or 6).
@@ -664,11 +332,22 @@ class GauGAN(GANTrainer):
             fake = self.synthesize(self.sample_labels, z=z)
         else:
             fake = self.synthesize(self.sample_labels)
-        colours = self.colorize(self.sample_labels).astype("float32") / 127.5 - 1.0
+        colours = to_float(self.colorize(self.sample_labels))
         return np.stack([colours, fake, self.sample_real], axis=1).reshape(3 * n, *fake.shape[1:])
 
 
+# Names that moved out of this module (kept for existing notebooks and scripts; each warns once used).
+SKETCH_SHAPES = data_labels.SKETCH_SHAPES
+VGG_LAYERS, VGG_LAYER_WEIGHTS = losses.VGG_LAYERS, losses.VGG_LAYER_WEIGHTS
+paint = deprecated_alias(data_labels.paint, "kitlib.train.gaugan.paint", "kitlib.data.labels.paint")
+read_label_map = deprecated_alias(data_labels.read_label_map, "kitlib.train.gaugan.read_label_map",
+                                  "kitlib.data.labels.read_label_map")
+synthesize_folder = deprecated_alias(infer_spade.synthesize_folder, "kitlib.train.gaugan.synthesize_folder",
+                                     "kitlib.infer.synthesize_folder")
+vgg_perceptual_loss = deprecated_alias(losses.vgg_perceptual_loss, "kitlib.train.gaugan.vgg_perceptual_loss",
+                                       "kitlib.losses.vgg_perceptual_loss")
+__getattr__ = moved_names(__name__, {"sketch_pad": "kitlib.widgets.sketch_pad"})
+
 __all__ = [
-    "GauGAN", "SKETCH_SHAPES", "VGG_LAYERS", "VGG_LAYER_WEIGHTS", "labels_to_one_hot", "paint", "read_label_map",
-    "resolve_vgg", "sketch_pad", "synthesize", "synthesize_folder", "vgg_perceptual_loss",
+    "GauGAN", "resolve_vgg", "synthesize", "labels_to_one_hot",
 ]

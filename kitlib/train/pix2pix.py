@@ -11,7 +11,9 @@ import keras
 import tensorflow as tf
 
 from kitlib import losses
-from kitlib.train.base import GANTrainer
+from kitlib.images import to_float
+from kitlib.infer.pix2pix import TEST_MODES, _check_test_mode, translate  # noqa: F401  (re-exported)
+from kitlib.train.base import Trainer
 from kitlib.train.gan import _ACCURACY_THRESHOLD
 from kitlib.train.optimizers import FusedAdam
 from kitlib.train.schedules import LinearDecay
@@ -19,10 +21,9 @@ from kitlib.train.schedules import LinearDecay
 # The objectives of the paper's loss ablation (Table 1): which terms G minimises and what D sees.
 PIX2PIX_LOSSES = ("l1", "gan", "cgan", "l1+gan", "l1+cgan")
 PIX2PIX_ADVERSARIAL = ("bce", "lsgan", "hinge")
-TEST_MODES = ("paper", "eval")
 
 
-class Pix2Pix(GANTrainer):
+class Pix2Pix(Trainer):
     """Trains a generator ``G(x) -> y`` on aligned pairs ``(x, y)`` with an adversarial loss and λ·L1.
 
     One train step (as in junyanz's ``pix2pix_model.py``): ``fake = G(x)``; one discriminator step on the real pair
@@ -208,56 +209,6 @@ class Pix2Pix(GANTrainer):
         return tf.concat(rows, axis=0)
 
 
-def _check_test_mode(test_mode: str) -> None:
-    if test_mode not in TEST_MODES:
-        raise ValueError(f"test_mode must be one of {TEST_MODES}. Received: test_mode={test_mode!r}")
-
-
-def translate(generator: keras.Model, images, *, test_mode: str = "paper", batch_size: int = 32):
-    """Runs a pix2pix generator at test time, the paper's way or the usual Keras way.
-
-    ``"paper"``: ``generator(x, training=True)`` one image at a time (dropout on, batch-norm statistics of that
-    image, the paper's test batch of 1); the batch-norm moving statistics are restored afterwards, so the call has
-    no lasting effect on the weights (the dropout random-generator state does advance: two calls differ).
-    ``"eval"``: ``generator(x, training=False)`` in batches of ``batch_size``: deterministic.
-
-    Args:
-        generator: image-to-image ``keras.Model``.
-        images: ``(batch, H, W, C)`` floats in [-1, 1] (or a ``(H, W, C)`` single image).
-        test_mode: ``"paper"`` or ``"eval"``.
-        batch_size: batch size of eval mode.
-
-    Returns:
-        float32 numpy images in [-1, 1], same batch size as ``images``.
-
-    Example:
-    >>> import numpy as np
-    >>> from kitlib.models.unet import unet_generator
-    >>> g = unet_generator((32, 32, 3), num_downs=5, filters=4)
-    >>> translate(g, np.zeros((2, 32, 32, 3), "float32"), test_mode="eval").shape
-    (2, 32, 32, 3)
-    """
-    import numpy as np
-
-    _check_test_mode(test_mode)
-    x = np.asarray(images, "float32")
-    single = x.ndim == 3
-    x = x[None] if single else x
-    if x.ndim != 4:
-        raise ValueError(f"images must be (batch, H, W, C) or (H, W, C). Received shape {x.shape}")
-    if test_mode == "eval":
-        out = np.concatenate([keras.ops.convert_to_numpy(generator(x[i: i + batch_size], training=False))
-                              for i in range(0, len(x), batch_size)])
-    else:
-        stats = list(generator.non_trainable_weights)  # batch-norm moving statistics
-        saved = [keras.ops.convert_to_numpy(v) for v in stats]
-        out = np.concatenate([keras.ops.convert_to_numpy(generator(x[i: i + 1], training=True))
-                              for i in range(len(x))])
-        for v, value in zip(stats, saved):
-            v.assign(value)
-    return out[0] if single else out
-
-
 def build_pix2pix(
     image_shape: tuple = (256, 256, 3),
     *,
@@ -360,14 +311,11 @@ def run_ablation(variants: dict[str, dict], batches, test_inputs, test_targets, 
     import inspect
     import pathlib
 
-    import numpy as np
-
     from kitlib.eval.paired import paired_metrics
 
     if not variants:
         raise ValueError("variants must name at least one configuration, e.g. {'L1': {'loss': 'l1'}}.")
-    inputs = np.asarray(test_inputs)
-    inputs = inputs.astype("float32") / 127.5 - 1.0 if inputs.dtype == np.uint8 else inputs.astype("float32")
+    inputs = to_float(test_inputs)
     signatures = [inspect.signature(f).parameters.items() for f in (Pix2Pix.__init__, build_pix2pix)]
     defaults = {k: p.default for items in signatures for k, p in items if p.default is not inspect.Parameter.empty}
     metrics, outputs = {}, {}
