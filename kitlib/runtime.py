@@ -163,7 +163,7 @@ def detect_device() -> Device:
 
 
 def choose_precision(choice: str = "auto", device: Device | None = None) -> tuple[str, str]:
-    """Returns ``(policy_name, reason)`` following DESIGN.md's measured policy.
+    """Returns ``(policy_name, reason)`` following the measured policy of docs/ARCHITECTURE.md ("Speed and precision").
 
     bfloat16 on CPUs with AMX/AVX512_BF16 (measured 2.35x on a CycleGAN step), mixed_float16 on CUDA, float32 on
     Metal and on CPUs without fast bfloat16. ``choice`` other than ``"auto"`` is used as given.
@@ -191,7 +191,7 @@ def choose_xla(choice: str = "auto", device: Device | None = None) -> tuple[bool
     device = device or detect_device()
     if device.kind == "cuda":
         return True, "CUDA GPU: XLA fuses the many small ops of GAN steps"
-    return False, f"{device.kind.upper()}: XLA measured slower than eager kernels here (DESIGN.md)"
+    return False, f"{device.kind.upper()}: XLA measured slower than eager kernels here (docs/ARCHITECTURE.md)"
 
 
 def strategy():
@@ -235,7 +235,7 @@ def setup(seed: int = 0, *, deterministic: bool = False, precision: str = "auto"
     Args:
         seed: seed for every random generator.
         deterministic: make TF ops deterministic (bit-exact reruns and exact resume on CPU; a little slower).
-        precision: ``"auto"`` (DESIGN.md policy) or a Keras policy name.
+        precision: ``"auto"`` (the measured policy, docs/ARCHITECTURE.md) or a Keras policy name.
         xla: ``"auto"``, ``"on"`` or ``"off"``: whether trainers compile their steps with XLA (``jit_compile``).
 
     Returns:
