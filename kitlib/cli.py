@@ -16,10 +16,74 @@ Example:
 from __future__ import annotations
 
 import argparse
+import collections
+import contextlib
 import inspect
 import json
+import os
 import pathlib
+import shutil
 import sys
+import tempfile
+
+
+def _positive_int(text: str) -> int:
+    """argparse type: an integer >= 1 (a count, a size, a number of steps)."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a whole number >= 1. Received: {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be >= 1 (leave it out for the default). Received: {value}")
+    return value
+
+
+@contextlib.contextmanager
+def _staged_output(out: pathlib.Path, names: list[str], *, overwrite: bool, source: pathlib.Path | None = None):
+    """Yields a hidden folder inside ``out`` to write ``names`` into; on success they are moved to ``out``, on an
+    error the folder (and ``out``, when this call created it) is removed: ``out`` never holds a partial result.
+
+    Refuses ``out`` inside ``source`` (the input folder) and existing files unless ``overwrite``.
+    """
+    out = pathlib.Path(out)
+    if out.exists() and not out.is_dir():
+        raise ValueError(f"--out {out} is a file, not a folder. Pass a folder path (kitlib creates it).")
+    if source is not None and (out.resolve() == source.resolve() or source.resolve() in out.resolve().parents):
+        raise ValueError(f"--out {out} is inside --input {source}: kitlib never writes into the input folder. "
+                         "Pass another --out.")
+    existing = [n for n in names if (out / n).exists()]
+    if existing and not overwrite:
+        raise ValueError(f"--out {out} already holds {len(existing)} of the {len(names)} output files (e.g. "
+                         f"{existing[0]}). Pass --overwrite to replace them, or another --out.")
+    created = not out.exists()
+    out.mkdir(parents=True, exist_ok=True)
+    staging = pathlib.Path(tempfile.mkdtemp(dir=out, prefix=".kitlib-partial-"))
+    try:
+        yield staging
+        for name in names:
+            (out / name).parent.mkdir(parents=True, exist_ok=True)
+            os.replace(staging / name, out / name)
+    except BaseException:
+        shutil.rmtree(out if created else staging, ignore_errors=True)
+        raise
+    shutil.rmtree(staging, ignore_errors=True)
+
+
+def _output_names(files: list[pathlib.Path], root: pathlib.Path) -> list[str]:
+    """One distinct ``.png`` name per input, keeping sub-folders: ``x.png`` for ``x.jpg``, but ``x.jpg.png`` and
+    ``x.png.png`` when ``x.jpg`` and ``x.png`` sit in one folder (never two inputs onto one output)."""
+    stems = collections.Counter((p.parent, p.stem.lower()) for p in files)
+    names, used = [], set()
+    for path in files:
+        rel = path.relative_to(root)
+        name = rel.with_suffix(".png") if stems[(path.parent, path.stem.lower())] == 1 else rel.with_name(rel.name + ".png")
+        candidate, n = name, 1
+        while candidate.as_posix().lower() in used:
+            n += 1
+            candidate = name.with_name(f"{name.stem}_{n}.png")
+        used.add(candidate.as_posix().lower())
+        names.append(candidate.as_posix())
+    return names
 
 
 def _cmd_info(args) -> int:
@@ -76,20 +140,17 @@ def _cmd_generate(args) -> int:
     import numpy as np
     from PIL import Image
 
-    from kitlib.viz import to_uint8
+    from kitlib.images import to_uint8
 
     run_dir = pathlib.Path(args.run_dir)
     config, generator = _load_generator(run_dir, args.generator)
     if config.get("kind") != "unconditional":
         raise ValueError(f"{run_dir} holds an image-to-image model ({config.get('trainer')}): use "
                          f"`python -m kitlib translate {run_dir} --input DIR --out DIR`.")
-    if args.n < 1:
-        raise ValueError(f"--n must be >= 1. Received: {args.n}")
     out = pathlib.Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
     rng = np.random.default_rng(args.seed)
     if config.get("trainer") == "DiffusionModel":  # DDIM sampling of the exported EMA network
-        from kitlib.train.diffusion import ddim_generate, sampling_options
+        from kitlib.infer.diffusion import ddim_generate, sampling_options
 
         options = sampling_options(config, steps=args.steps)
 
@@ -100,14 +161,13 @@ def _cmd_generate(args) -> int:
 
         def sample(n):
             return generator(rng.standard_normal((n, latent_dim)).astype("float32"), training=False)
-    written = 0
-    for start in range(0, args.n, args.batch_size):
-        n = min(args.batch_size, args.n - start)
-        images = to_uint8(keras.ops.convert_to_numpy(sample(n)))
-        for i, img in enumerate(images):
-            Image.fromarray(img).save(out / f"{start + i:06d}.png")
-            written += 1
-    print(f"Wrote {written} images to {out.resolve()}")
+    names = [f"{i:06d}.png" for i in range(args.n)]
+    with _staged_output(out, names, overwrite=args.overwrite) as staging:
+        for start in range(0, args.n, args.batch_size):
+            images = to_uint8(keras.ops.convert_to_numpy(sample(min(args.batch_size, args.n - start))))
+            for i, img in enumerate(images):
+                Image.fromarray(img).save(staging / names[start + i])
+    print(f"Wrote {len(names)} images to {out.resolve()}")
     return 0
 
 
@@ -116,7 +176,7 @@ def _cmd_translate(args) -> int:
     import numpy as np
     from PIL import Image
 
-    from kitlib.viz import to_uint8
+    from kitlib.images import to_float, to_uint8
 
     import kitlib.models.spade  # noqa: F401  (registers the SPADE layers, so GauGAN generators load)
 
@@ -126,17 +186,31 @@ def _cmd_translate(args) -> int:
         raise ValueError(f"{run_dir} holds an unconditional model ({config.get('trainer')}): use "
                          f"`python -m kitlib generate {run_dir} --n N --out DIR`.")
     if config.get("trainer") == "GauGAN":  # label maps (class ids, or colours of the run's palette) -> images
-        from kitlib.train.gaugan import synthesize_folder
+        from kitlib.data.labels import LABEL_EXTENSIONS, read_label_map
+        from kitlib.infer.spade import synthesize_folder
 
-        written = synthesize_folder(generator, args.input, args.out, palette=config["model"].get("palette"),
-                                    seed=args.seed, keep_size=args.keep_size)
+        root, palette = pathlib.Path(args.input), config["model"].get("palette")
+        files = sorted(p for p in root.rglob("*") if p.suffix.lower() in LABEL_EXTENSIONS)
+        for path in files:  # every map is read before anything is written
+            try:
+                read_label_map(path, palette)
+            except (OSError, ValueError) as err:
+                raise ValueError(f"Label map {path} cannot be used ({err}). Fix or remove it; nothing was written.") from None
+        names = [p.relative_to(root).with_suffix(".png").as_posix() for p in files]
+        clash = [n for n, c in collections.Counter(names).items() if c > 1]
+        if clash:
+            raise ValueError(f"Two label maps in {root} would both become {clash[0]} (same name, another extension). "
+                             "Rename one; nothing was written.")
+        with _staged_output(pathlib.Path(args.out), names, overwrite=args.overwrite, source=root) as staging:
+            written = synthesize_folder(generator, root, staging, palette=palette, seed=args.seed,
+                                        keep_size=args.keep_size)
         print(f"Synthesized {len(written)} images from the label maps in {args.input} into "
               f"{pathlib.Path(args.out).resolve()}")
         return 0
-    from kitlib.data.folders import scan_images
+    from kitlib.data.folders import pil_to_rgb, scan_images
 
     if config.get("trainer") == "DiffusionModel":  # DDIM sampling of the exported EMA network
-        from kitlib.train.diffusion import ddim_translate, sampling_options
+        from kitlib.infer.diffusion import ddim_translate, sampling_options
 
         size = int(config["model"]["image_shape"][0])
         options = sampling_options(config, steps=args.steps)
@@ -144,7 +218,7 @@ def _cmd_translate(args) -> int:
         def apply(x):
             return ddim_translate(generator, x, seed=args.seed, **options)
     elif config.get("trainer") == "Pix2Pix":  # the run's test-time behaviour: "paper" (dropout on) or "eval"
-        from kitlib.train.pix2pix import translate as pix2pix_translate
+        from kitlib.infer.pix2pix import translate as pix2pix_translate
 
         size = int(generator.input_shape[1])
         test_mode = config.get("test_mode", "eval")
@@ -159,20 +233,19 @@ def _cmd_translate(args) -> int:
     report = scan_images(args.input)
     if not report.good:
         raise ValueError(f"No readable images in {args.input}: {report.summary()}")
-    out = pathlib.Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
-    root = pathlib.Path(args.input)
-    for k, path in enumerate(report.good):
-        with Image.open(path) as img:
-            original = img.convert("RGB")
-        x = np.asarray(original.resize((size, size), Image.BICUBIC), "float32")[None] / 127.5 - 1.0
-        y = to_uint8(keras.ops.convert_to_numpy(apply(x)))[0]
-        result = Image.fromarray(y)
-        if args.keep_size:
-            result = result.resize(original.size, Image.BICUBIC)
-        target = out / path.relative_to(root).with_suffix(".png")
-        target.parent.mkdir(parents=True, exist_ok=True)
-        result.save(target)
+    out, root = pathlib.Path(args.out), pathlib.Path(args.input)
+    names = _output_names(report.good, root)
+    with _staged_output(out, names, overwrite=args.overwrite, source=root) as staging:
+        for path, name in zip(report.good, names):
+            with Image.open(path) as img:  # the training pipelines' decoder: alpha on white, 16-bit scaled
+                img.seek(0)
+                original = Image.fromarray(pil_to_rgb(img))
+            x = to_float(np.asarray(original.resize((size, size), Image.BICUBIC))[None])
+            result = Image.fromarray(to_uint8(keras.ops.convert_to_numpy(apply(x)))[0])
+            if args.keep_size:
+                result = result.resize(original.size, Image.BICUBIC)
+            (staging / name).parent.mkdir(parents=True, exist_ok=True)
+            result.save(staging / name)
     print(f"Translated {len(report.good)} of {len(report.good)} readable images into {out.resolve()}"
           + (f"; skipped unreadable files: {report.summary()}" if report.skipped else ""))
     return 0
@@ -212,10 +285,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("model", choices=sorted(RECIPES))
     p.add_argument("--data", default=None, help="image folder, or toy:FAMILY for embedded data (default: toy data)")
     p.add_argument("--out", required=True, help="run directory (resumed if it holds a checkpoint)")
-    p.add_argument("--epochs", type=int, default=None)
-    p.add_argument("--batch-size", type=int, default=None)
-    p.add_argument("--image-size", type=int, default=None)
-    p.add_argument("--limit", type=int, default=None, help="use at most this many images")
+    p.add_argument("--epochs", type=_positive_int, default=None)
+    p.add_argument("--batch-size", type=_positive_int, default=None)
+    p.add_argument("--image-size", type=_positive_int, default=None)
+    p.add_argument("--limit", type=_positive_int, default=None, help="use at most this many images")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--precision", default="auto")
     p.add_argument("--loss", default=None,
@@ -229,12 +302,13 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("generate", help="write N generated images (unconditional models)")
     p.add_argument("run_dir")
-    p.add_argument("--n", type=int, default=64)
+    p.add_argument("--n", type=_positive_int, default=64)
     p.add_argument("--out", required=True)
+    p.add_argument("--overwrite", action="store_true", help="replace files of --out with the same names")
     p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--batch-size", type=int, default=64)
+    p.add_argument("--batch-size", type=_positive_int, default=64)
     p.add_argument("--generator", default=None, help="which exported generator (default: the first)")
-    p.add_argument("--steps", type=int, default=None, help="diffusion models: DDIM steps (default: the run's)")
+    p.add_argument("--steps", type=_positive_int, default=None, help="diffusion models: DDIM steps (default: the run's)")
     p.set_defaults(func=_cmd_generate)
 
     p = sub.add_parser("translate", help="translate every image of a folder (image-to-image models)")
@@ -243,16 +317,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", required=True)
     p.add_argument("--generator", default=None, help="which exported generator, e.g. generator_ab")
     p.add_argument("--keep-size", action="store_true", help="resize outputs back to each input's size")
-    p.add_argument("--steps", type=int, default=None, help="diffusion models: DDIM steps (default: the run's)")
+    p.add_argument("--overwrite", action="store_true", help="replace files of --out with the same names")
+    p.add_argument("--steps", type=_positive_int, default=None, help="diffusion models: DDIM steps (default: the run's)")
     p.add_argument("--seed", type=int, default=0, help="diffusion models: seed of the initial noise")
     p.set_defaults(func=_cmd_translate)
 
     p = sub.add_parser("bench", help="training throughput benchmark")
     p.add_argument("model", help="dcgan, cyclegan, pix2pix, gaugan, style, adain, data, conv (the machine's float32 vs "
                    "bfloat16/float16 convolution throughput), or all")
-    p.add_argument("--image-size", type=int, default=None)
-    p.add_argument("--batch-size", type=int, default=None)
-    p.add_argument("--steps", type=int, default=None)
+    p.add_argument("--image-size", type=_positive_int, default=None)
+    p.add_argument("--batch-size", type=_positive_int, default=None)
+    p.add_argument("--steps", type=_positive_int, default=None)
     p.add_argument("--precision", default="auto", help="auto, float32, mixed_bfloat16 or mixed_float16")
     p.add_argument("--xla", default="auto", choices=("auto", "on", "off"))
     p.add_argument("--baseline", action="store_true",
@@ -268,4 +343,9 @@ def main(argv: list[str] | None = None) -> int:
         return args.func(args)
     except (ValueError, FileNotFoundError, RuntimeError) as err:
         print(f"error: {err}", file=sys.stderr)
+        return 2
+    except OSError as err:  # a read-only or full disk, a path that is a file...: one line, not a traceback
+        where = f": {err.filename}" if err.filename else ""
+        print(f"error: {err.strerror or err}{where}. Check the path, its permissions and the free disk space.",
+              file=sys.stderr)
         return 2

@@ -11,6 +11,7 @@ True
 
 from __future__ import annotations
 
+import os
 import pathlib
 from typing import Callable
 
@@ -49,6 +50,38 @@ def _budget_epochs(epochs, minutes, **profile):
     return profile["full"] if minutes is not None else runtime.pick(**profile)
 
 
+def _data_identity(spec: str | None, info: dict) -> dict:
+    """``info`` plus the count and a fingerprint of the files behind ``spec`` (folders, ``A,B`` folder pairs,
+    ``inpaint:FOLDER``, archives), so that resuming a run on other data is refused; toy specs are returned as is."""
+    from kitlib.train.run_dir import files_identity
+
+    paths = _data_paths(spec)
+    if not paths:
+        return info
+    files = [f for p in paths for f in (p.rglob("*") if p.is_dir() else [p])
+             if f.is_file() and not any(part.startswith(".") for part in f.relative_to(p.parent).parts)]
+    return {**info, **files_identity(files, os.path.commonpath([p.parent for p in paths]))}
+
+
+def _data_paths(spec: str | None) -> list[pathlib.Path]:
+    """The folders/files a ``--data`` spec names (none for ``toy:`` specs)."""
+    if not spec or spec.startswith("toy:"):
+        return []
+    spec = spec[len("inpaint:"):] if spec.startswith("inpaint:") else spec
+    return [pathlib.Path(part).resolve() for part in spec.split(",") if part]
+
+
+def _fit(model, batches, *, callbacks: list, **kwargs) -> None:
+    """``model.fit(..., verbose=2)``; a tripped ``NaNGuard`` raises ``RuntimeError`` with its message (the CLI
+    then exits non-zero)."""
+    from kitlib import train
+
+    model.fit(batches, callbacks=callbacks, verbose=2, **kwargs)
+    for callback in callbacks:
+        if isinstance(callback, train.NaNGuard) and callback.tripped:
+            raise RuntimeError(callback.message)
+
+
 def train_dcgan(*, data=None, out, epochs=None, batch_size=None, image_size=None, seed=0, precision="auto",
                 limit=None, resume=True, variant="seed", loss="bce", minutes=None) -> pathlib.Path:
     """DCGAN (notebook 01) on toy faces or an image folder."""
@@ -67,9 +100,9 @@ def train_dcgan(*, data=None, out, epochs=None, batch_size=None, image_size=None
     gan = train.GAN(generator, discriminator, loss=loss, seed=seed)
     gan.compile()
     run_dir = pathlib.Path(out)
-    gan.write_run_config(run_dir, data=data_info, batch_size=batch_size, image_size=image_size, variant=variant)
+    run_info = dict(data=_data_identity(data, data_info), batch_size=batch_size, image_size=image_size, variant=variant)
     callbacks = [train.SampleGrid(run_dir, show=False), train.LossHistory(run_dir), train.NaNGuard(), *budget]
-    gan.fit(batches, epochs=epochs, run_dir=run_dir, resume=resume, callbacks=callbacks, verbose=2)
+    _fit(gan, batches, epochs=epochs, run_dir=run_dir, resume=resume, callbacks=callbacks, run_info=run_info)
     return run_dir
 
 
@@ -78,10 +111,10 @@ def _diffusion_run(model, batches, *, out, epochs, resume, budget=(), **config) 
 
     model.compile()
     run_dir = pathlib.Path(out)
-    model.write_run_config(run_dir, **config)
+    config["data"] = _data_identity(config["data"].get("source"), config["data"])
     callbacks = [train.SampleGrid(run_dir, show=False, ncols=6 if model.conditional else 8), train.LossHistory(run_dir),
                  train.NaNGuard(), *budget]
-    model.fit(batches, epochs=epochs, run_dir=run_dir, resume=resume, callbacks=callbacks, verbose=2)
+    _fit(model, batches, epochs=epochs, run_dir=run_dir, resume=resume, callbacks=callbacks, run_info=config)
     return run_dir
 
 
@@ -163,7 +196,8 @@ def train_cyclegan(*, data=None, out, epochs=None, batch_size=None, image_size=N
     """
     from kitlib import data as kdata
     from kitlib import runtime, train
-    from kitlib.train.cyclegan import CycleGANMonitor, build_cyclegan, load_unpaired, unpaired
+    from kitlib.data.domains import load_unpaired, unpaired
+    from kitlib.train.cyclegan import CycleGANMonitor, build_cyclegan
 
     budget = _time_budget(minutes)
     runtime.setup(seed=seed, precision=precision)
@@ -189,10 +223,10 @@ def train_cyclegan(*, data=None, out, epochs=None, batch_size=None, image_size=N
     gan.compile(constant_steps=(epochs - epochs // 2) * steps, decay_steps=(epochs // 2) * steps)
     gan.set_sample_inputs(held_a, held_b, cycle=True)
     run_dir = pathlib.Path(out)
-    gan.write_run_config(run_dir, data=info, batch_size=batch_size, image_size=image_size, epochs=epochs)
+    run_info = dict(data=_data_identity(data, info), batch_size=batch_size, image_size=image_size, epochs=epochs)
     callbacks = [CycleGANMonitor(held_a, held_b, pixel_grid="ab" if pixel else None),
                  train.SampleGrid(run_dir, show=False, ncols=6), train.LossHistory(run_dir), train.NaNGuard(), *budget]
-    gan.fit(batches, epochs=epochs, run_dir=run_dir, resume=resume, callbacks=callbacks, verbose=2)
+    _fit(gan, batches, epochs=epochs, run_dir=run_dir, resume=resume, callbacks=callbacks, run_info=run_info)
     return run_dir
 
 
@@ -209,7 +243,8 @@ def train_gaugan(*, data=None, out, epochs=None, batch_size=None, image_size=Non
     from kitlib import runtime, train
     from kitlib.eval.labels import default_palette
     from kitlib.models.spade import build_gaugan
-    from kitlib.train.gaugan import GauGAN, read_label_map
+    from kitlib.data.labels import read_label_map
+    from kitlib.train.gaugan import GauGAN
 
     budget = _time_budget(minutes)
     spec = data or "toy:landscapes"
@@ -245,9 +280,9 @@ def train_gaugan(*, data=None, out, epochs=None, batch_size=None, image_size=Non
     gaugan.compile()
     gaugan.set_sample_inputs(labels[:4], images[:4])
     run_dir = pathlib.Path(out)
-    gaugan.write_run_config(run_dir, data=data_info, batch_size=batch_size, image_size=image_size, ngf=ngf)
+    run_info = dict(data=_data_identity(data, data_info), batch_size=batch_size, image_size=image_size, ngf=ngf)
     callbacks = [train.SampleGrid(run_dir, show=False, ncols=6), train.LossHistory(run_dir), train.NaNGuard(), *budget]
-    gaugan.fit(batches, epochs=epochs, run_dir=run_dir, resume=resume, callbacks=callbacks, verbose=2)
+    _fit(gaugan, batches, epochs=epochs, run_dir=run_dir, resume=resume, callbacks=callbacks, run_info=run_info)
     if spec == "toy:landscapes":
         gaugan_label_fidelity(run_dir, seed=seed)
     return run_dir
@@ -291,8 +326,9 @@ def gaugan_label_fidelity(run_dir, *, seed: int = 0, num_train: int | None = Non
     from kitlib.eval import segmentation
     from kitlib.eval.labels import colorize
     from kitlib.train.checkpoint import META_FILE, load_generator, read_json, read_run_config, write_json_atomic
-    from kitlib.train.gaugan import synthesize
-    from kitlib.viz import save_grid, to_uint8
+    from kitlib.images import to_uint8
+    from kitlib.infer.spade import synthesize
+    from kitlib.viz import save_grid
 
     run_dir = pathlib.Path(run_dir)
     config = read_run_config(run_dir)
@@ -399,10 +435,10 @@ def train_pix2pix(*, data=None, out, epochs=None, batch_size=None, image_size=No
     p2p.compile()
     p2p.set_sample_inputs(*(kdata.to_float(x) for x in sample))
     run_dir = pathlib.Path(out)
-    p2p.write_run_config(run_dir, data=data_info, batch_size=batch_size, image_size=image_size, filters=filters,
+    run_info = dict(data=_data_identity(data, data_info), batch_size=batch_size, image_size=image_size, filters=filters,
                          test_mode=test_mode)
     callbacks = [train.SampleGrid(run_dir, show=False, ncols=3), train.LossHistory(run_dir), train.NaNGuard(), *budget]
-    p2p.fit(batches, epochs=epochs, run_dir=run_dir, resume=resume, callbacks=callbacks, verbose=2)
+    _fit(p2p, batches, epochs=epochs, run_dir=run_dir, resume=resume, callbacks=callbacks, run_info=run_info)
     if test is not None:
         inputs, targets = test
         other = "eval" if test_mode == "paper" else "paper"
@@ -424,7 +460,25 @@ RECIPES: dict[str, Callable[..., pathlib.Path]] = {"cyclegan": train_cyclegan, "
 
 
 def train(model: str, **kwargs) -> pathlib.Path:
-    """Runs the recipe named ``model`` (see ``RECIPES``)."""
+    """Runs the recipe named ``model`` (see ``RECIPES``) after checking its arguments: ``None`` means the profile's
+    default, any other count (epochs, batch size, image size, limit...) must be >= 1; ``out`` must be a new or empty
+    folder or a kitlib run, and not inside the ``data`` folder.
+
+    Example:
+    >>> train("dcgan", out="runs/x", epochs=0)
+    Traceback (most recent call last):
+    ...
+    ValueError: epochs must be >= 1 (or None for the profile's default). Received: epochs=0
+    """
+    from kitlib.train.run_dir import check_not_inside, check_run_dir
+
     if model not in RECIPES:
         raise ValueError(f"model must be one of {sorted(RECIPES)}. Received: model={model!r}")
+    for key, value in kwargs.items():
+        if key != "seed" and isinstance(value, int) and not isinstance(value, bool) and value < 1:
+            raise ValueError(f"{key} must be >= 1 (or None for the profile's default). Received: {key}={value}")
+    if kwargs.get("out") is not None:
+        check_run_dir(kwargs["out"])
+        for path in _data_paths(kwargs.get("data")):
+            check_not_inside(kwargs["out"], path)
     return RECIPES[model](**{k: v for k, v in kwargs.items() if v is not None})

@@ -15,6 +15,7 @@ import pathlib
 import keras
 import numpy as np
 
+from kitlib.history import read_history  # noqa: F401  (re-exported: train.read_history)
 from kitlib.train.checkpoint import Checkpointer
 
 
@@ -33,7 +34,8 @@ class RunCheckpoint(keras.callbacks.Callback):
     """Checkpoints every ``every_steps`` steps and at each epoch end, and exports the generators each epoch.
 
     Added by ``GANTrainer.fit(run_dir=...)``; ``keep_epoch_generators`` also keeps ``export/NAME_epoch_0001.keras``
-    for every epoch (notebook 01's epoch picker).
+    for every epoch (notebook 01's epoch picker). Non-finite (NaN/inf) weights are neither saved nor exported:
+    training stops and ``refused`` says why (``fit`` then raises).
     """
 
     def __init__(self, checkpointer: Checkpointer, *, every_steps: int | None = None, keep_epoch_generators: bool = True):
@@ -41,16 +43,31 @@ class RunCheckpoint(keras.callbacks.Callback):
         self.checkpointer = checkpointer
         self.every_steps = every_steps
         self.keep_epoch_generators = keep_epoch_generators
+        self.refused: str | None = None
+
+    def _save(self) -> bool:
+        if self.refused or not self.checkpointer.weights_finite():
+            self.refused = self.refused or f"non-finite (NaN/inf) weights at step {int(self.model.global_step.numpy())}"
+            self.model.stop_training = True
+            return False
+        self.checkpointer.save()
+        return True
 
     def on_train_batch_end(self, batch, logs=None):
         if self.every_steps and int(self.model.global_step.numpy()) % self.every_steps == 0:
-            self.checkpointer.save()
+            self._save()
 
     def on_epoch_end(self, epoch, logs=None):
-        self.checkpointer.save()
-        self.model.export(self.checkpointer.run_dir)
+        if self._save():
+            self.export(epoch + 1)
+
+    def export(self, epoch: int) -> None:
+        """Exports the generators (latest and, with ``keep_epoch_generators``, ``epoch``'s) and records it."""
+        model = self.checkpointer.trainer
+        model.export(self.checkpointer.run_dir)
         if self.keep_epoch_generators:
-            self.model.export(self.checkpointer.run_dir, suffix=f"_epoch_{epoch + 1:04d}")
+            model.export(self.checkpointer.run_dir, suffix=f"_epoch_{epoch:04d}")
+        self.checkpointer.mark_exported()
 
 
 class LossHistory(keras.callbacks.Callback):
@@ -67,21 +84,12 @@ class LossHistory(keras.callbacks.Callback):
         rows = [r for r in rows if int(r["epoch"]) < row["epoch"]] + [row]
         keys = list(dict.fromkeys(k for r in rows for k in r))
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = self.path.with_suffix(".csv.tmp")
+        tmp = self.path.with_name(".history.csv.tmp")
         with open(tmp, "w", newline="", encoding="utf-8") as handle:
             writer = csv.DictWriter(handle, fieldnames=keys)
             writer.writeheader()
             writer.writerows(rows)
         os.replace(tmp, self.path)
-
-
-def read_history(path: str | os.PathLike) -> list[dict]:
-    """Reads ``history.csv`` (or the one inside a run directory) into a list of dicts of floats."""
-    path = pathlib.Path(path)
-    if path.is_dir():
-        path = path / "history.csv"
-    with open(path, newline="", encoding="utf-8") as handle:
-        return [{k: float(v) for k, v in row.items() if v not in ("", None)} for row in csv.DictReader(handle)]
 
 
 class SampleGrid(keras.callbacks.Callback):
@@ -126,6 +134,7 @@ class NaNGuard(keras.callbacks.Callback):
         self.watch = watch
         self.max_value = max_value
         self.tripped: str | None = None
+        self.message: str | None = None
 
     def on_train_batch_end(self, batch, logs=None):
         for k, v in (logs or {}).items():
@@ -138,8 +147,9 @@ class NaNGuard(keras.callbacks.Callback):
                 checkpointer = getattr(self.model, "checkpointer", None)
                 restored = checkpointer.restore() if checkpointer and checkpointer.latest else None
                 where = f"restored the checkpoint of step {restored}" if restored is not None else "no checkpoint to restore"
-                print(f"NaNGuard: {self.tripped}; training stopped, {where}. "
-                      "Try a lower learning rate, another loss, or precision='float32'.")
+                self.message = (f"NaNGuard: {self.tripped}; training stopped, {where}. "
+                                "Try a lower learning rate, another loss, or precision='float32'.")
+                print(self.message)
                 return
 
 
