@@ -9,9 +9,8 @@ Example:
 True
 """
 
-import os as _os
-
-# Keep TensorFlow's C++ INFO logs (oneDNN banners, cpu_feature_guard) out of notebooks; warnings still show.
-_os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "1")
+# Importing kitlib (any part) keeps TensorFlow's C++ log lines out of notebooks and the CLI (errors still show);
+# KITLIB_VERBOSE=1 brings them back. See kitlib.runtime.quiet_tensorflow.
+from kitlib import runtime as _runtime  # noqa: F401  (stdlib only: TensorFlow is not imported here)
 
 __version__ = "0.1.0"

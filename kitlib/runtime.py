@@ -17,13 +17,20 @@ Example:
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
+import importlib.abc
 import importlib.metadata
+import importlib.util
 import json
+import logging
 import os
+import pathlib
 import platform
 import random
+import re
 import sys
+import tempfile
 from typing import Any
 
 PROFILES = ("quick", "demo", "full")
@@ -34,6 +41,84 @@ MIN_KERAS = (3, 13)
 
 def _truthy(value: str | None) -> bool:
     return (value or "").strip().lower() in ("1", "true", "yes", "on")
+
+
+# ------------------------------------------------------------------------------------------------- quiet TF logs
+
+# What TensorFlow's C++ side prints to stderr while it is imported: INFO/WARNING lines (the oneDNN banner, which no
+# log level turns off, and the CPU-instructions note) and absl's "before InitializeLog" preamble. Errors still show.
+_IMPORT_NOISE = re.compile(
+    r"^(?:[IW]\d{4} \d+:\d+:\d+\.\d+\s+\d+ \S+:\d+\] |WARNING: All log messages before absl::InitializeLog\(\)"
+    r"|To enable the following instructions: )"
+)
+
+
+@contextlib.contextmanager
+def _stderr_filtered(noise: re.Pattern = _IMPORT_NOISE):
+    """Sends file descriptor 2 (C++ logs included) to a temporary file, then writes back the lines that are not
+    ``noise``."""
+    sys.stderr.flush()
+    saved = os.dup(2)
+    with tempfile.TemporaryFile() as capture:
+        os.dup2(capture.fileno(), 2)
+        try:
+            yield
+        finally:
+            os.dup2(saved, 2)
+            os.close(saved)
+            capture.seek(0)
+            kept = [line for line in capture.read().decode("utf-8", "replace").splitlines(keepends=True)
+                    if not noise.match(line)]
+            if kept:
+                sys.stderr.write("".join(kept))
+                sys.stderr.flush()
+
+
+class _QuietImport(importlib.abc.MetaPathFinder, importlib.abc.Loader):
+    """Imports ``tensorflow`` (once, whoever imports it first) with its start-up log lines filtered out."""
+
+    def find_spec(self, name, path=None, target=None):
+        if name != "tensorflow":
+            return None
+        sys.meta_path.remove(self)
+        spec = importlib.util.find_spec(name)
+        if spec is None or spec.loader is None:
+            return spec
+        self._loader = spec.loader
+        spec.loader = self
+        return spec
+
+    def create_module(self, spec):
+        return self._loader.create_module(spec)
+
+    def exec_module(self, module):
+        module.__spec__.loader = module.__loader__ = self._loader
+        with _stderr_filtered():
+            self._loader.exec_module(module)
+        logging.getLogger("absl").setLevel(logging.ERROR)  # absl's Python warnings (e.g. saving .h5 files)
+
+
+def quiet_tensorflow() -> bool:
+    """Keeps TensorFlow's C++ log lines (``I0000``/``W0000`` ...) out of notebooks and the CLI; errors still show.
+
+    Called when kitlib is imported; does nothing when ``KITLIB_VERBOSE=1`` (all logs back) or when TensorFlow is
+    already imported. Sets ``TF_CPP_MIN_LOG_LEVEL=2`` unless it is set, and filters the start-up lines that no log
+    level turns off (oneDNN's banner). Returns whether the filter was installed.
+
+    Example:
+    >>> quiet_tensorflow() in (True, False)
+    True
+    """
+    if _truthy(os.environ.get("KITLIB_VERBOSE")):
+        return False
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    if "tensorflow" in sys.modules or any(isinstance(f, _QuietImport) for f in sys.meta_path):
+        return False
+    sys.meta_path.insert(0, _QuietImport())
+    return True
+
+
+quiet_tensorflow()
 
 
 def profile() -> str:
@@ -53,6 +138,25 @@ def is_quick() -> bool:
     return profile() == "quick"
 
 
+def use_profile(name: str) -> str:
+    """Makes ``name`` the profile of this process (``pick``, ``profile``, and the ``kitlib`` commands it starts).
+
+    Notebooks call it in their parameters cell, so ``PROFILE = "full"`` there changes every ``pick`` below it.
+
+    Example:
+    >>> use_profile("quick")
+    'quick'
+    >>> pick(quick=2, demo=50, full=200)
+    2
+    >>> del os.environ["KITLIB_PROFILE"]
+    """
+    name = (name or "").strip().lower()
+    if name not in PROFILES:
+        raise ValueError(f"PROFILE must be one of {PROFILES}. Received: PROFILE={name!r}")
+    os.environ["KITLIB_PROFILE"] = name
+    return name
+
+
 def pick(*, quick: Any, demo: Any, full: Any = None) -> Any:
     """Returns the value for the active profile (``full`` defaults to ``demo``).
 
@@ -63,6 +167,43 @@ def pick(*, quick: Any, demo: Any, full: Any = None) -> Any:
     >>> del os.environ["KITLIB_PROFILE"]
     """
     return {"quick": quick, "demo": demo, "full": demo if full is None else full}[profile()]
+
+
+# ------------------------------------------------------------------------------------------------------ run root
+
+KAGGLE_WORKING = "/kaggle/working"
+COLAB_DRIVE = "/content/drive"
+
+
+def run_root(*, drive: bool = False, drive_folder: str = "kitlib/runs", mount_point: str = COLAB_DRIVE,
+             kaggle_working: str = KAGGLE_WORKING) -> str:
+    """Where notebooks put their run directories: ``runs`` here, ``/kaggle/working/runs`` on Kaggle (kept with the
+    notebook's output), and ``MyDrive/kitlib/runs`` on Google Drive with ``drive=True`` (survives a new Colab VM).
+
+    ``drive=True`` mounts Drive at ``mount_point`` in Colab (it asks for permission once) unless ``MyDrive`` is
+    already there; elsewhere it raises with the fix.
+
+    Example:
+    >>> run_root(kaggle_working="/nonexistent")
+    'runs'
+    """
+    if drive:
+        my_drive = pathlib.Path(mount_point) / "MyDrive"
+        if not my_drive.is_dir():
+            try:
+                from google.colab import drive as colab_drive
+            except ImportError:
+                raise RuntimeError(
+                    f"RUN_ROOT on Google Drive needs Colab (google.colab) or Drive mounted at {mount_point}; found "
+                    f"neither. Fix: set DRIVE = False (runs go to 'runs/'), or mount Drive there first."
+                ) from None
+            colab_drive.mount(str(mount_point))
+        root = my_drive / drive_folder
+        root.mkdir(parents=True, exist_ok=True)
+        return str(root)
+    if os.path.isdir(kaggle_working):
+        return f"{kaggle_working}/runs"
+    return "runs"
 
 
 # ----------------------------------------------------------------------------------------------------------- env

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from kitlib.models.layers import FastConv2D
+from kitlib.models.layers import FastConv2D, LeakyReLU
 from kitlib.models.patchgan import (
     PATCHGAN_VARIANTS,
     patchgan_discriminator,
@@ -147,7 +147,7 @@ def test_seed_unet_matches_the_seed_003_description():
     assert g.get_layer("up7_concat").output.shape[1:] == (128, 128, 128)
     assert {type(g.get_layer(f"down{i}_norm")).__name__ for i in range(2, 9)} == {"InstanceNormalization"}
     assert "down1_norm" not in {layer.name for layer in g.layers}
-    assert [layer.negative_slope for layer in _layers_of(g, keras.layers.LeakyReLU)] == pytest.approx([0.3] * 8)
+    assert [layer.negative_slope for layer in _layers_of(g, LeakyReLU)] == pytest.approx([0.3] * 8)
     assert len(_layers_of(g, keras.layers.Dropout)) == 3 and g.output_shape == (None, 256, 256, 3)
 
 
