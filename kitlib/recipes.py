@@ -83,8 +83,13 @@ def _fit(model, batches, *, callbacks: list, **kwargs) -> None:
 
 
 def train_dcgan(*, data=None, out, epochs=None, batch_size=None, image_size=None, seed=0, precision="auto",
-                limit=None, resume=True, variant="seed", loss="bce", minutes=None) -> pathlib.Path:
-    """DCGAN (notebook 01) on toy faces or an image folder."""
+                limit=None, resume=True, variant="seed", loss="bce", minutes=None, filters=None, diff_augment=None,
+                lr=None) -> pathlib.Path:
+    """DCGAN (notebook 01) on toy faces or an image folder.
+
+    ``filters`` sets the Radford networks' width, ``diff_augment`` a DiffAugment policy (e.g.
+    ``"color,translation"``), ``lr`` both Adam learning rates (default 2e-4, beta_1 0.5).
+    """
     budget = _time_budget(minutes)
     from kitlib import data as kdata
     from kitlib import runtime, train
@@ -96,11 +101,12 @@ def train_dcgan(*, data=None, out, epochs=None, batch_size=None, image_size=None
     epochs = _budget_epochs(epochs, minutes, quick=1, demo=10, full=100)
     images, data_info = _images(data, default_family="faces", image_size=image_size, limit=limit, seed=seed)
     batches = kdata.prepare(images, batch_size, seed=seed)
-    generator, discriminator = build_dcgan(variant, image_size=image_size)
-    gan = train.GAN(generator, discriminator, loss=loss, seed=seed)
-    gan.compile()
+    generator, discriminator = build_dcgan(variant, image_size=image_size, **({"filters": filters} if filters else {}))
+    gan = train.GAN(generator, discriminator, loss=loss, diff_augment=diff_augment, seed=seed)
+    gan.compile(*(train.FusedAdam(lr, beta_1=0.5) for _ in range(2)) if lr else ())
     run_dir = pathlib.Path(out)
-    run_info = dict(data=_data_identity(data, data_info), batch_size=batch_size, image_size=image_size, variant=variant)
+    run_info = dict(data=_data_identity(data, data_info), batch_size=batch_size, image_size=image_size, variant=variant,
+                    filters=filters, diff_augment=diff_augment, lr=lr)
     callbacks = [train.SampleGrid(run_dir, show=False), train.LossHistory(run_dir), train.NaNGuard(), *budget]
     _fit(gan, batches, epochs=epochs, run_dir=run_dir, resume=resume, callbacks=callbacks, run_info=run_info)
     return run_dir

@@ -1,5 +1,7 @@
 """Dataset archives: zip/tar extraction, idempotence, and refusal of paths escaping the folder."""
 
+import io
+import stat
 import tarfile
 import zipfile
 
@@ -43,3 +45,36 @@ def test_missing_and_wrong_files(tmp_path):
     (tmp_path / "a.txt").write_text("x")
     with pytest.raises(ValueError, match="not a supported archive"):
         extract_archive(tmp_path / "a.txt")
+
+
+def _tar_with(path, *members):
+    with tarfile.open(path, "w") as t:
+        for info, data in members:
+            t.addfile(info, io.BytesIO(data) if data is not None else None)
+    return path
+
+
+@pytest.mark.parametrize("kind", [tarfile.CHRTYPE, tarfile.BLKTYPE, tarfile.FIFOTYPE, tarfile.SYMTYPE, tarfile.LNKTYPE])
+def test_special_files_are_refused(tmp_path, kind):
+    good = tarfile.TarInfo("data/a.txt")
+    good.size = 2
+    special = tarfile.TarInfo("data/special")
+    special.type, special.devmajor, special.devminor, special.linkname = kind, 1, 3, "data/a.txt"
+    path = _tar_with(tmp_path / "evil.tar", (good, b"hi"), (special, None))
+    with pytest.raises(ValueError, match="regular files and folders only"):
+        extract_archive(path)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["evil.tar"]
+
+
+def test_mode_bits_of_the_archive_are_not_restored(tmp_path):
+    folder = tarfile.TarInfo("data")
+    folder.type, folder.mode = tarfile.DIRTYPE, 0o1777
+    setuid = tarfile.TarInfo("data/tool")
+    setuid.size, setuid.mode = 2, 0o6777
+    path = _tar_with(tmp_path / "modes.tar", (folder, None), (setuid, b"hi"))
+    out = extract_archive(path)
+    mode = stat.S_IMODE((out / "data" / "tool").stat().st_mode)
+    assert not mode & (stat.S_ISUID | stat.S_ISGID | stat.S_IWGRP | stat.S_IWOTH) and mode & stat.S_IRUSR
+    assert not stat.S_IMODE((out / "data").stat().st_mode) & (stat.S_ISVTX | stat.S_IWOTH)
+    assert not stat.S_IMODE(out.stat().st_mode) & stat.S_IWOTH and stat.S_IMODE(out.stat().st_mode) & stat.S_IROTH
+    assert (out / "data" / "tool").read_bytes() == b"hi"

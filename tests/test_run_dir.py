@@ -175,7 +175,7 @@ def test_a_kill_between_checkpoint_and_export_is_finished_by_the_rerun(tmp_path,
 def test_nan_before_the_first_checkpoint_is_never_saved(tmp_path):
     run = tmp_path / "run"
     guard = train.NaNGuard()
-    with pytest.raises(RuntimeError, match="non-finite"):
+    with pytest.raises(RuntimeError, match="NaNGuard: d_loss=nan at step 1. Non-finite weights are never saved"):
         _fit(_gan(), run, batches=_batches(scale=np.nan), callbacks=[guard])
     assert guard.tripped and "no checkpoint to restore" in guard.message
     assert not list(run.glob("checkpoints/ckpt-*"))

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import os
 import pathlib
+import secrets
 import shutil
 import tarfile
-import tempfile
 import zipfile
 
 ARCHIVE_SUFFIXES = (".zip", ".tar", ".tar.gz", ".tgz", ".tar.bz2", ".tar.xz")
@@ -25,9 +25,11 @@ def is_archive(path: str | os.PathLike) -> bool:
 def extract_archive(path: str | os.PathLike, dest: str | os.PathLike | None = None) -> pathlib.Path:
     """Extracts a zip/tar archive next to it (or into ``dest``) and returns the folder; does nothing if done before.
 
-    Members that would land outside the destination (``../`` paths, absolute paths, links) are refused. The
-    extraction goes to a temporary folder renamed into place at the end, so an interrupted extraction (a Colab
-    disconnect) is redone rather than used half-finished.
+    Only regular files and folders are extracted, as new files (0644/0755 under the usual umask: the archive's
+    setuid/setgid/sticky bits, modes and owners are not restored), like Python's ``tarfile`` ``filter="data"``
+    but on every supported Python. Members that would land outside the destination (``../`` paths, absolute paths), links,
+    devices and FIFOs are refused. The extraction goes to a temporary folder renamed into place at the end, so an
+    interrupted extraction (a Colab disconnect) is redone rather than used half-finished.
 
     Args:
         path: the archive.
@@ -50,7 +52,8 @@ def extract_archive(path: str | os.PathLike, dest: str | os.PathLike | None = No
     if dest.is_dir() and any(dest.iterdir()):
         return dest
     dest.parent.mkdir(parents=True, exist_ok=True)
-    tmp = pathlib.Path(tempfile.mkdtemp(dir=dest.parent, prefix=f".{dest.name}."))
+    tmp = dest.with_name(f".{dest.name}.{secrets.token_hex(4)}")  # not mkdtemp: the folder gets 0755, not 0700
+    tmp.mkdir()
     try:
         root = tmp.resolve()
         if zipfile.is_zipfile(path):
@@ -64,11 +67,7 @@ def extract_archive(path: str | os.PathLike, dest: str | os.PathLike | None = No
             except tarfile.TarError as err:
                 raise ValueError(f"{path} is not a readable archive ({err}). Re-download it.") from None
             with archive:
-                for member in archive.getmembers():
-                    if member.issym() or member.islnk():
-                        raise ValueError(f"{path} contains a link ({member.name}); refusing to extract it.")
-                    _check_member(root, member.name, path)
-                archive.extractall(tmp)
+                _extract_tar(archive, root, path)
         if dest.exists():
             dest.rmdir()
         os.replace(tmp, dest)
@@ -76,6 +75,25 @@ def extract_archive(path: str | os.PathLike, dest: str | os.PathLike | None = No
         shutil.rmtree(tmp, ignore_errors=True)
         raise
     return dest
+
+
+def _extract_tar(archive: tarfile.TarFile, root: pathlib.Path, path: pathlib.Path) -> None:
+    """Writes the regular files and folders of ``archive`` under ``root`` (refusing anything else) with plain modes."""
+    members = archive.getmembers()
+    for member in members:  # every member is checked before the first byte is written
+        if not (member.isfile() or member.isdir()):
+            kind = "a link" if member.issym() or member.islnk() else "a device, FIFO or other special file"
+            raise ValueError(f"{path} contains {kind} ({member.name}); kitlib extracts regular files and folders only. "
+                             "Refusing to extract it.")
+        _check_member(root, member.name, path)
+    for member in members:
+        target = root / member.name
+        if member.isdir():
+            target.mkdir(parents=True, exist_ok=True)
+            continue
+        target.parent.mkdir(parents=True, exist_ok=True)
+        with archive.extractfile(member) as src, open(target, "wb") as dst:  # modes of new files (umask)
+            shutil.copyfileobj(src, dst)
 
 
 def _check_member(root: pathlib.Path, member: str, archive: pathlib.Path) -> None:

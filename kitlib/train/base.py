@@ -237,8 +237,10 @@ class Trainer(keras.Model):
         finally:
             lock.release()
         if saver.refused:
-            raise RuntimeError(f"Training stopped: {saver.refused}. Nothing was saved after the last good checkpoint "
-                               f"({self.checkpointer.latest or 'none'}). Try a lower learning rate, another loss, or "
+            tripped = [c.tripped for c in callbacks or [] if getattr(c, "tripped", None)]  # e.g. NaNGuard's finding
+            raise RuntimeError(f"Training stopped: {'NaNGuard: ' + tripped[0] if tripped else saver.refused}. "
+                               f"Non-finite weights are never saved; the last good checkpoint is "
+                               f"{self.checkpointer.latest or 'none'}. Try a lower learning rate, another loss, or "
                                "precision='float32'.")
         return history
 
