@@ -38,6 +38,7 @@ import tensorflow as tf
 
 from kitlib import losses
 from kitlib.images import to_uint8
+from kitlib.method import Method
 from kitlib.models.vgg import CONTENT_LAYERS, STYLE_LAYERS, VGGPreprocess, downsampling, vgg19
 
 OPTIMIZERS = ("adam", "lbfgs")
@@ -375,3 +376,14 @@ def gatys_speed(size: int = 256, *, steps: int = 10, warmup: int = 2, optimizer:
 
 
 __all__ = ["OPTIMIZERS", "HISTORY_KEYS", "load_image", "combine_luminance", "style_transfer", "gatys_speed"]
+
+
+METHODS = (Method(
+    name="gatys", title="Gatys et al.: neural style transfer by optimising the image (VGG19 features)",
+    kind="stylization", notebook="04_style_transfer", trainer=None, builders={"features": vgg19}, losses=(),
+    infer=style_transfer, exports=(), custom_layers=(VGGPreprocess,),
+    profiles={
+        "quick": {"image_size": 64, "steps": 4, "optimizer": "adam", "vgg_weights": None},
+        "demo": {"image_size": 128, "steps": 120, "optimizer": "adam", "vgg_weights": "auto"},
+        "full": {"image_size": 512, "steps": 1000, "optimizer": "adam", "vgg_weights": "imagenet"},
+    }),)

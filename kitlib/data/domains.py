@@ -1,8 +1,14 @@
-"""Two unpaired image domains (A, B) for CycleGAN: loading them from one spec, and zipping their batch streams.
+"""The ``--data`` spec parsers of the methods: one string (``toy:FAMILY`` or a path) -> unbatched uint8 datasets.
 
-- ``load_unpaired``: the two domains from one spec (embedded toy families, the Kaggle gan-getting-started folder,
-  a junyanz ``trainA/trainB`` folder, or two folders, with the Pixelization cell-size filter);
+- ``load_images``: one domain (DCGAN, DDIM): an embedded toy family or an image folder;
+- ``load_unpaired``: two unpaired domains (CycleGAN, AdaIN content/style): embedded toy families, the Kaggle
+  gan-getting-started folder, a junyanz ``trainA/trainB`` folder, or two folders (Pixelization cell-size filter);
+- ``load_paired``: aligned ``(condition, target)`` pairs (pix2pix, Palette): toy drawing -> pixel art, toy
+  inpainting (masked photo -> photo), ``inpaint:FOLDER`` or a folder of A|B side-by-side images;
+- ``load_label_maps``: ``(image, label map)`` pairs (GauGAN): the toy landscapes or ``images/`` + ``labels/``;
 - ``unpaired``: zips two ``kitlib.data.prepare`` streams; an epoch is a pass over the larger domain (junyanz).
+
+Each returns the dataset(s) and an ``info`` dict describing the source (stored in the run's config.json).
 
 Example:
 >>> a, b, info = load_unpaired("toy:drawings,pixel_art", image_size=32, num_toy=2)
@@ -18,6 +24,133 @@ import re
 import tensorflow as tf
 
 TOY_DOMAINS = ("landscapes", "paintings", "drawings", "pixel_art", "faces")
+TOY_IMAGE_FAMILIES = ("faces", "paintings", "drawings", "landscapes")
+
+
+def load_images(spec: str | None = None, *, image_size: int, num_images: int, limit: int | None = None,
+                seed: int = 0) -> tuple[tf.data.Dataset, dict]:
+    """One domain of unbatched uint8 images: ``toy:FAMILY`` (``num_images`` embedded images) or an image folder.
+
+    Args:
+        spec: ``"toy:faces"`` (the default), ``"toy:paintings"``, ``"toy:drawings"``, ``"toy:landscapes"``, or a
+            folder (or archive) of images.
+        image_size: side of the returned images.
+        num_images: embedded images to make (``limit`` overrides it).
+        limit: at most this many images.
+        seed: seed of the toy images.
+
+    Example:
+    >>> ds, info = load_images("toy:drawings", image_size=32, num_images=2)
+    >>> info, tuple(next(iter(ds)).shape)
+    ({'source': 'toy:drawings', 'num_images': 2}, (32, 32, 3))
+    """
+    from kitlib.data import toy
+    from kitlib.data.folders import image_folder
+
+    spec = spec or "toy:faces"
+    if spec.startswith("toy:"):
+        family = spec[4:]
+        if family not in TOY_IMAGE_FAMILIES:
+            raise ValueError(f"toy:FAMILY must name one of {TOY_IMAGE_FAMILIES}. Received: {spec!r}")
+        n = limit or num_images
+        if family == "landscapes":
+            return toy.landscapes(n, image_size, seed=seed).map(lambda image, label: image), {"source": spec,
+                                                                                               "num_images": n}
+        return getattr(toy, family)(n, image_size, seed=seed), {"source": spec, "num_images": n}
+    path = pathlib.Path(spec)
+    return image_folder(path, image_size, limit=limit), {"source": str(path.resolve()), "limit": limit}
+
+
+def load_paired(spec: str | None = None, *, image_size: int, num_images: int, limit: int | None = None,
+                seed: int = 0, min_cell: int = 4) -> tuple[tf.data.Dataset, dict]:
+    """Aligned ``(condition, target)`` uint8 pairs.
+
+    Args:
+        spec: ``"toy:pixel_art"`` (the default: drawing -> its pixel art, cell sizes ``min_cell``..7),
+            ``"toy:landscapes"`` / ``"toy:paintings"`` (central-square inpainting: masked photo -> photo),
+            ``"inpaint:FOLDER"`` (inpainting of a photo folder), or a folder of A|B side-by-side images (condition
+            on the left).
+        image_size: side of the images.
+        num_images: embedded pairs to make (``limit`` overrides it).
+        limit: at most this many pairs.
+        seed: seed of the toy images.
+        min_cell: smallest pixel-art cell size of ``toy:pixel_art``.
+
+    Example:
+    >>> ds, info = load_paired("toy:landscapes", image_size=32, num_images=2)
+    >>> info["task"], [tuple(x.shape) for x in next(iter(ds))]
+    ('inpainting', [(32, 32, 3), (32, 32, 3)])
+    """
+    from kitlib.data import toy
+    from kitlib.data.folders import image_folder
+    from kitlib.data.pairs import ab_pairs, inpainting_pairs
+
+    spec = spec or "toy:pixel_art"
+    n = limit or num_images
+    if spec == "toy:pixel_art":
+        art, _, drawings = toy.make_pixel_art(n, image_size, seed, cell_sizes=tuple(range(min_cell, 8)))
+        return tf.data.Dataset.from_tensor_slices((drawings, art)), {"source": spec, "num_images": n,
+                                                                     "min_cell": min_cell, "task": "translation"}
+    if spec in ("toy:landscapes", "toy:paintings"):
+        photos = (toy.make_landscapes(n, image_size, seed)[0] if spec == "toy:landscapes"
+                  else toy.make_paintings(n, image_size, seed))
+        return inpainting_pairs(tf.data.Dataset.from_tensor_slices(photos)), {"source": spec, "num_images": n,
+                                                                              "task": "inpainting"}
+    if spec.startswith("toy:"):
+        raise ValueError(f"Paired toy data is toy:pixel_art, toy:landscapes or toy:paintings. Received: {spec!r}")
+    if spec.startswith("inpaint:"):
+        folder = pathlib.Path(spec[len("inpaint:"):])
+        return inpainting_pairs(image_folder(folder, image_size, limit=limit)), {
+            "source": str(folder.resolve()), "limit": limit, "task": "inpainting"}
+    return ab_pairs(spec, image_size, limit=limit), {"source": str(pathlib.Path(spec).resolve()), "limit": limit,
+                                                     "task": "A|B pairs, condition on the left"}
+
+
+def load_label_maps(spec: str | None = None, *, image_size: int, num_images: int, limit: int | None = None,
+                    seed: int = 0, num_classes: int | None = None) -> tuple[tf.data.Dataset, dict]:
+    """``(image, label map)`` pairs: uint8 ``(H, W, 3)`` images and uint8 ``(H, W)`` class ids (255 = dontcare).
+
+    Args:
+        spec: ``"toy:landscapes"`` (the default: 8 classes) or a folder holding ``images/`` and ``labels/``
+            (class-id PNGs with the images' file names).
+        image_size: side of the images.
+        num_images: embedded pairs to make (``limit`` overrides it).
+        limit: at most this many pairs.
+        seed: seed of the toy images.
+        num_classes: classes of a folder's label maps (default: the largest id found + 1).
+
+    Returns:
+        ``(pairs, info)``; ``info`` holds ``num_classes`` and the ``palette`` of the classes' colours (None for a
+        folder: the trainer then uses ``kitlib.eval.labels.default_palette``).
+
+    Example:
+    >>> ds, info = load_label_maps(None, image_size=32, num_images=2)
+    >>> info["num_classes"], [tuple(x.shape) for x in next(iter(ds))]
+    (8, [(32, 32, 3), (32, 32)])
+    """
+    import numpy as np
+
+    from kitlib.data import toy
+    from kitlib.data.labels import label_map_pairs, read_label_map
+
+    spec = spec or "toy:landscapes"
+    if spec.startswith("toy:"):
+        if spec != "toy:landscapes":
+            raise ValueError(f"Label maps come from toy:landscapes or a folder with images/ and labels/. "
+                             f"Received: {spec!r}")
+        n = limit or num_images
+        return toy.landscapes(n, image_size, seed=seed), {
+            "source": spec, "num_images": n, "num_classes": len(toy.LANDSCAPE_CLASSES),
+            "palette": np.asarray(toy.LANDSCAPE_PALETTE).tolist()}
+    root = pathlib.Path(spec)
+    if not (root / "images").is_dir() or not (root / "labels").is_dir():
+        raise FileNotFoundError(f"{root} must hold images/ and labels/ (label maps with the images' names).")
+    if num_classes is None:
+        ids = [read_label_map(p) for p in sorted((root / "labels").rglob("*.png"))]
+        num_classes = int(max(int(np.max(np.where(a == 255, 0, a))) for a in ids)) + 1 if ids else 1
+    pairs = label_map_pairs(root / "images", root / "labels", num_classes=num_classes, image_size=image_size,
+                            limit=limit)
+    return pairs, {"source": str(root.resolve()), "limit": limit, "num_classes": num_classes, "palette": None}
 
 
 def _toy_domain(family: str, n: int, image_size: int, seed: int, min_cell: int | None) -> tf.data.Dataset:
@@ -154,4 +287,5 @@ def unpaired(batches_a: tf.data.Dataset, batches_b: tf.data.Dataset) -> tf.data.
     return zipped
 
 
-__all__ = ["TOY_DOMAINS", "load_unpaired", "unpaired"]
+__all__ = ["TOY_DOMAINS", "TOY_IMAGE_FAMILIES", "load_images", "load_label_maps", "load_paired", "load_unpaired",
+           "unpaired"]

@@ -444,3 +444,9 @@ def normalization_layer(norm: str, name: str) -> keras.layers.Layer | None:
             epsilon=1e-5, gamma_initializer=keras.initializers.RandomNormal(1.0, 0.02), name=name
         )
     return None
+
+
+# The custom layers of the convolutional builders: what a saved DCGAN, CycleGAN, pix2pix or diffusion network may
+# hold (``kitlib.method.Method.custom_layers`` lists them so loading never depends on an earlier import).
+CONV_LAYERS = (InstanceNormalization, FusedBatchNormalization, FastConv2D, FastConv2DTranspose, LeakyReLU,
+               ReflectionPadding2D)

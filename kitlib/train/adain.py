@@ -22,6 +22,10 @@ import numpy as np
 import tensorflow as tf
 
 from kitlib import losses
+from kitlib.data.domains import load_unpaired
+from kitlib.method import Method
+from kitlib.models.layers import CONV_LAYERS
+from kitlib.models.vgg import VGGPreprocess
 from kitlib.models.adain import ADAIN_LAYERS, AdaIN, adain_decoder, adain_encoder, stylize
 from kitlib.train.base import Trainer
 from kitlib.train.optimizers import FusedAdam
@@ -211,3 +215,18 @@ def adain_speed(size: int = 256, *, batch_size: int = 4, steps: int = 5, warmup:
 
 
 __all__ = ["AdaINTrainer", "content_style_pairs", "adain_speed"]
+
+
+METHODS = (Method(
+    name="adain", title="AdaIN: fast arbitrary style transfer (one forward pass per image)", kind="stylization",
+    notebook="04_style_transfer", trainer=AdaINTrainer, builders={"encoder": adain_encoder, "decoder": adain_decoder},
+    losses=(), infer=stylize, exports=("decoder",), data=load_unpaired, default_data="toy:landscapes,paintings",
+    custom_layers=(AdaIN, VGGPreprocess) + CONV_LAYERS,
+    profiles={  # quick: random VGG weights (no download in CI); demo: ImageNet weights when present
+        "quick": {"image_size": 32, "num_pairs": 16, "decoder_filters": 8, "epochs": 1, "batch_size": 8,
+                  "vgg_weights": None},
+        "demo": {"image_size": 64, "num_pairs": 384, "decoder_filters": 32, "epochs": 2, "batch_size": 8,
+                 "vgg_weights": "auto"},
+        "full": {"image_size": 256, "num_pairs": 80000, "decoder_filters": 64, "epochs": 2, "batch_size": 8,
+                 "vgg_weights": "imagenet"},
+    }),)

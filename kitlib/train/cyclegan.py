@@ -27,6 +27,9 @@ from kitlib._deprecation import deprecated_alias
 from kitlib.data import domains as data_domains
 from kitlib.data.domains import TOY_DOMAINS, unpaired  # noqa: F401  (re-exported: notebooks import them here)
 from kitlib.images import to_float
+from kitlib.infer.cyclegan import translate_unpaired
+from kitlib.method import Method
+from kitlib.models.layers import CONV_LAYERS
 from kitlib.train.base import Trainer
 from kitlib.train.optimizers import FusedAdam
 from kitlib.train.pool import ImagePool
@@ -392,3 +395,29 @@ class CycleGANMonitor(keras.callbacks.Callback):
 
 load_unpaired = deprecated_alias(data_domains.load_unpaired, "kitlib.train.cyclegan.load_unpaired",
                                  "kitlib.data.load_unpaired")
+
+
+METHODS = (Method(
+    name="cyclegan", title="CycleGAN: unpaired image-to-image translation (photo -> Monet, drawing -> pixel art)",
+    kind="translation", notebook="02_cyclegan_monet", trainer=CycleGAN, builders={"trainer": build_cyclegan},
+    losses=("bce", "lsgan", "hinge"), infer=translate_unpaired, exports=("generator_ab", "generator_ba"),
+    data=data_domains.load_unpaired, default_data="toy:landscapes,paintings", custom_layers=CONV_LAYERS,
+    profiles={  # notebook 02: landscapes -> paintings, the Kaggle tutorial's settings
+        "quick": {"image_size": 32, "generator": "resnet_6blocks", "discriminator": "patchgan_70", "filters": 8,
+                  "loss": "bce", "batch_size": 1, "epochs": 1, "steps_per_epoch": 6, "num_images": 24,
+                  "min_cell": None},
+        "demo": {"image_size": 64, "generator": "resnet_6blocks", "discriminator": "patchgan_70", "filters": 16,
+                 "loss": "bce", "batch_size": 1, "epochs": 6, "steps_per_epoch": 100, "num_images": 300,
+                 "min_cell": None},
+        "full": {"image_size": 256, "generator": "resnet_9blocks", "discriminator": "patchgan_70", "filters": 64,
+                 "loss": "bce", "batch_size": 1, "epochs": 25, "steps_per_epoch": 300, "num_images": 300,
+                 "min_cell": None},
+    },
+    setups={"pixel_art": {  # notebook 03: drawing -> pixel art, the seed report's U-Net CycleGAN
+        "quick": {"image_size": 32, "generator": "seed_unet", "discriminator": "seed_patchgan", "filters": 8,
+                  "batch_size": 2, "epochs": 2, "steps_per_epoch": None, "num_images": 16, "min_cell": 4},
+        "demo": {"image_size": 32, "generator": "seed_unet", "discriminator": "seed_patchgan", "filters": 32,
+                 "batch_size": 4, "epochs": 6, "steps_per_epoch": None, "num_images": 400, "min_cell": 4},
+        "full": {"image_size": 256, "generator": "seed_unet", "discriminator": "seed_patchgan", "filters": 64,
+                 "batch_size": 32, "epochs": 50, "steps_per_epoch": None, "num_images": 4000, "min_cell": 4},
+    }}),)

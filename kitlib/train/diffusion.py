@@ -21,6 +21,10 @@ import tensorflow as tf
 from keras import ops
 
 from kitlib.images import to_float
+from kitlib.data.domains import load_images, load_paired
+from kitlib.method import Method
+from kitlib.models.diffusion import diffusion_unet
+from kitlib.models.layers import CONV_LAYERS
 # The sampling functions and the schedule are re-exported: notebooks import them from here.
 from kitlib.infer.diffusion import (ddim_generate, ddim_sample, ddim_step, ddim_translate, is_conditional,  # noqa: F401
                                     sampling_options)
@@ -196,3 +200,25 @@ class DiffusionModel(Trainer):
                                                          condition=self.sample_conditions, **options), -1.0, 1.0))
         columns = [self.sample_conditions, out] + ([] if self.sample_targets is None else [self.sample_targets])
         return np.stack(columns, axis=1).reshape((-1,) + self.image_shape)
+
+
+def _diffusion_profiles(epochs: tuple[int, int, int], **extra) -> dict:
+    """Notebook 07's sizes; DDIM and Palette differ in their epochs (EPOCHS, PAIR_EPOCHS)."""
+    sizes = {"quick": (32, 64, "tiny", 16, 3), "demo": (32, 2048, "small", 32, 20), "full": (64, 20000, "keras_io", 64, 50)}
+    return {p: {"image_size": s, "num_images": n, "unet": unet, "loss": "mae", "batch_size": b, "epochs": e,
+                "sampling_steps": steps, **extra}
+            for (p, (s, n, unet, b, steps)), e in zip(sizes.items(), epochs)}
+
+
+METHODS = (
+    Method(name="ddim", title="DDIM: images from noise by denoising diffusion", kind="unconditional",
+           notebook="07_diffusion", trainer=DiffusionModel, builders={"network": diffusion_unet},
+           losses=DIFFUSION_LOSSES, infer=ddim_generate, exports=("ema_denoiser",), data=load_images,
+           default_data="toy:faces", custom_layers=(SinusoidalEmbedding,) + CONV_LAYERS,
+           config_match={"conditional": False}, profiles=_diffusion_profiles((1, 16, 80))),
+    Method(name="palette", title="Palette: image-conditioned diffusion (drawing -> pixel art)", kind="translation",
+           notebook="07_diffusion", trainer=DiffusionModel, builders={"network": diffusion_unet},
+           losses=DIFFUSION_LOSSES, infer=ddim_translate, exports=("ema_denoiser",), data=load_paired,
+           default_data="toy:pixel_art", custom_layers=(SinusoidalEmbedding,) + CONV_LAYERS,
+           config_match={"conditional": True}, profiles=_diffusion_profiles((1, 8, 80), min_cell=4)),
+)

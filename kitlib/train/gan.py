@@ -12,6 +12,10 @@ import tensorflow as tf
 from kitlib import losses
 from kitlib._deprecation import deprecated_alias
 from kitlib.infer import gan as infer_gan
+from kitlib.data.domains import load_images
+from kitlib.method import Method
+from kitlib.models.dcgan import build_dcgan
+from kitlib.models.layers import CONV_LAYERS
 from kitlib.train.base import Trainer
 from kitlib.train.optimizers import FusedAdam
 
@@ -146,3 +150,18 @@ class GAN(Trainer):
 generate = deprecated_alias(infer_gan.generate, "kitlib.train.generate", "kitlib.infer.generate")
 latent_interpolation = deprecated_alias(infer_gan.latent_interpolation, "kitlib.train.latent_interpolation",
                                         "kitlib.infer.latent_interpolation")
+
+
+METHODS = (Method(
+    name="dcgan", title="DCGAN: images from noise (the seed report's networks, or Radford et al.'s)",
+    kind="unconditional", notebook="01_dcgan_anime_faces", trainer=GAN, builders={"networks": build_dcgan},
+    losses=GAN_LOSSES, infer=infer_gan.generate, exports=("generator",), data=load_images, default_data="toy:faces",
+    custom_layers=CONV_LAYERS,
+    profiles={
+        "quick": {"image_size": 32, "num_images": 256, "batch_size": 16, "epochs": 2, "variant": "seed", "loss": "bce",
+                  "half_batch": True},
+        "demo": {"image_size": 32, "num_images": 6000, "batch_size": 64, "epochs": 6, "variant": "seed", "loss": "bce",
+                 "half_batch": True},
+        "full": {"image_size": 64, "num_images": 20000, "batch_size": 64, "epochs": 100, "variant": "seed",
+                 "loss": "bce", "half_batch": True},
+    }),)

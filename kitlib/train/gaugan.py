@@ -40,12 +40,16 @@ import tensorflow as tf
 from kitlib import losses
 from kitlib._deprecation import deprecated_alias, moved_names
 from kitlib.data import labels as data_labels
+from kitlib.data.domains import load_label_maps
 from kitlib.data.labels import labels_to_one_hot, one_hot_labels
 from kitlib.data.toy import DONTCARE_ID
 from kitlib.eval.labels import colorize, default_palette
 from kitlib.images import to_float
 from kitlib.infer import spade as infer_spade
 from kitlib.infer.spade import latent_dim, synthesize
+from kitlib.method import Method
+from kitlib.models import spade as spade_models
+from kitlib.models.layers import CONV_LAYERS
 from kitlib.train.base import Trainer
 from kitlib.train.optimizers import FusedAdam
 from kitlib.train.schedules import LinearDecay
@@ -351,3 +355,18 @@ __getattr__ = moved_names(__name__, {"sketch_pad": "kitlib.widgets.sketch_pad"})
 __all__ = [
     "GauGAN", "resolve_vgg", "synthesize", "labels_to_one_hot",
 ]
+
+
+METHODS = (Method(
+    name="gaugan", title="GauGAN / SPADE: semantic image synthesis (label map -> image)",
+    kind="translation", notebook="06_gaugan_spade", trainer=GauGAN, builders={"networks": spade_models.build_gaugan},
+    losses=(), infer=synthesize, exports=("generator", "style_encoder"), data=load_label_maps,
+    default_data="toy:landscapes", custom_layers=(spade_models.SPADE, spade_models.SPADEResBlock) + CONV_LAYERS,
+    profiles={
+        "quick": {"image_size": 32, "num_images": 64, "ngf": 4, "batch_size": 8, "epochs": 1, "use_encoder": True,
+                  "num_classes": 8},
+        "demo": {"image_size": 64, "num_images": 1024, "ngf": 16, "batch_size": 8, "epochs": 3, "use_encoder": True,
+                 "num_classes": 8},
+        "full": {"image_size": 256, "num_images": 8000, "ngf": 64, "batch_size": 32, "epochs": 50,
+                 "use_encoder": True, "num_classes": 8},
+    }),)

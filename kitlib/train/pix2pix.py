@@ -12,6 +12,9 @@ import tensorflow as tf
 
 from kitlib import losses
 from kitlib.images import to_float
+from kitlib.data.domains import load_paired
+from kitlib.method import Method
+from kitlib.models.layers import CONV_LAYERS
 from kitlib.infer.pix2pix import TEST_MODES, _check_test_mode, translate  # noqa: F401  (re-exported)
 from kitlib.train.base import Trainer
 from kitlib.train.gan import _ACCURACY_THRESHOLD
@@ -332,3 +335,18 @@ def run_ablation(variants: dict[str, dict], batches, test_inputs, test_targets, 
         outputs[name] = p2p.translate(inputs, test_mode=test_mode)
         metrics[name] = paired_metrics(outputs[name], test_targets, mask=mask)
     return metrics, outputs
+
+
+METHODS = (Method(
+    name="pix2pix", title="pix2pix: paired image-to-image translation (central-square inpainting on the toy data)",
+    kind="translation", notebook="05_pix2pix_inpainting", trainer=Pix2Pix, builders={"trainer": build_pix2pix},
+    losses=("l1+cgan",) + tuple(x for x in PIX2PIX_LOSSES if x != "l1+cgan"), infer=translate, exports=("generator",),
+    data=load_paired, default_data="toy:landscapes", custom_layers=CONV_LAYERS,
+    profiles={
+        "quick": {"image_size": 32, "num_images": 40, "filters": 8, "epochs": 1, "batch_size": 1, "loss": "l1+cgan",
+                  "patch": "patchgan_70", "test_mode": "paper", "ablation_steps": 4},
+        "demo": {"image_size": 64, "num_images": 400, "filters": 16, "epochs": 6, "batch_size": 1, "loss": "l1+cgan",
+                 "patch": "patchgan_70", "test_mode": "paper", "ablation_steps": 200},
+        "full": {"image_size": 256, "num_images": 2000, "filters": 64, "epochs": 200, "batch_size": 1,
+                 "loss": "l1+cgan", "patch": "patchgan_70", "test_mode": "paper", "ablation_steps": 20000},
+    }),)
