@@ -59,3 +59,10 @@ strip: $(STAMP)
 
 clean:
 	rm -rf $(VENV) .venv-floor runs/demo
+
+# The kitlib wheel for Colab/Kaggle without internet (attach it as a Kaggle dataset, upload it, or put it in
+# Drive's MyDrive/kitlib): the notebooks' first cell installs it. Writes dist/kitlib-VERSION-py3-none-any.whl.
+.PHONY: wheel
+wheel: $(STAMP)
+	$(PY) -m pip wheel -q --disable-pip-version-check --no-deps --no-build-isolation -w dist .
+	@ls dist/kitlib-*.whl

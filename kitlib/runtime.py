@@ -175,18 +175,21 @@ KAGGLE_WORKING = "/kaggle/working"
 COLAB_DRIVE = "/content/drive"
 
 
-def run_root(*, drive: bool = False, drive_folder: str = "kitlib/runs", mount_point: str = COLAB_DRIVE,
-             kaggle_working: str = KAGGLE_WORKING) -> str:
+def run_root(*, drive: bool = False, drive_folder: str = "kitlib/runs", mount_point: str | None = None,
+             kaggle_working: str | None = None) -> str:
     """Where notebooks put their run directories: ``runs`` here, ``/kaggle/working/runs`` on Kaggle (kept with the
     notebook's output), and ``MyDrive/kitlib/runs`` on Google Drive with ``drive=True`` (survives a new Colab VM).
 
-    ``drive=True`` mounts Drive at ``mount_point`` in Colab (it asks for permission once) unless ``MyDrive`` is
-    already there; elsewhere it raises with the fix.
+    ``drive=True`` mounts Drive at ``mount_point`` (default ``/content/drive``) in Colab (it asks for permission
+    once) unless ``MyDrive`` is already there; elsewhere it raises with the fix. ``kaggle_working`` defaults to
+    ``/kaggle/working``.
 
     Example:
     >>> run_root(kaggle_working="/nonexistent")
     'runs'
     """
+    mount_point = mount_point or COLAB_DRIVE
+    kaggle_working = kaggle_working or KAGGLE_WORKING
     if drive:
         my_drive = pathlib.Path(mount_point) / "MyDrive"
         if not my_drive.is_dir():
