@@ -31,7 +31,7 @@ def to_float(images):
         float32 images of the same shape and kind (numpy in, numpy out; tensor in, tensor out).
 
     Example:
-    >>> to_float(np.full((1, 2, 2, 3), 255, np.uint8)).max()
+    >>> float(to_float(np.full((1, 2, 2, 3), 255, np.uint8)).max())
     1.0
     """
     if _is_tensor(images):

@@ -487,7 +487,7 @@ def vgg_perceptual_loss(extractor: Callable, fake, real, *, layers=VGG_LAYERS, l
     >>> identity = lambda images, training: [images] * 5            # five "feature maps": the images themselves
     >>> fake, real = np.zeros((1, 2, 2, 3), "float32"), np.ones((1, 2, 2, 3), "float32")
     >>> round(float(vgg_perceptual_loss(identity, fake, real)), 6)  # sum of the weights x |0 - 1|
-    1.9375
+    1.46875
     """
     def features(images):
         out = extractor(images, training=False)

@@ -108,8 +108,8 @@ class Method:
 
         Example:
         >>> from kitlib import methods
-        >>> sorted(methods.get("gaugan").custom_objects())[:2]
-        ['kitlib>SPADE', 'kitlib>SPADEResBlock']
+        >>> "kitlib>SPADEResBlock" in methods.get("gaugan").custom_objects()
+        True
         """
         import keras
 

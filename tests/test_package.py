@@ -9,7 +9,7 @@ import pytest
 import kitlib
 
 
-@pytest.mark.parametrize("package", ["kitlib.data", "kitlib.models", "kitlib.train", "kitlib.eval"])
+@pytest.mark.parametrize("package", ["kitlib.data", "kitlib.models", "kitlib.train", "kitlib.eval", "kitlib.infer"])
 def test_exports_resolve_and_do_not_shadow_submodules(package):
     pkg = importlib.import_module(package)
     for name in pkg.__all__:

@@ -220,8 +220,9 @@ def label_fidelity(segmenter, generated, real, label_ids, num_classes: int) -> d
 
     Example:
     >>> from kitlib.data import toy
+    >>> from kitlib.models.segmenter import build_segmenter
     >>> images, labels = toy.make_landscapes(4, 32)
-    >>> model = train_segmenter(images, labels, 8, epochs=1, filters=4, depth=2)
+    >>> model = build_segmenter(32, 8, filters=4, depth=2)     # untrained: the example shows the call only
     >>> result = label_fidelity(model, images, images, labels, 8)
     >>> result["generated"] == result["ground_truth"]
     True

@@ -10,7 +10,7 @@ Example:
 >>> w = keras.Variable(np.ones(3, "float32"))
 >>> opt = FusedAdam(0.1)
 >>> opt.apply([np.full(3, 2.0, "float32")], [w])
->>> np.round(keras.ops.convert_to_numpy(w), 4).tolist()
+>>> [round(float(v), 4) for v in keras.ops.convert_to_numpy(w)]
 [0.9, 0.9, 0.9]
 """
 
