@@ -209,6 +209,23 @@ def run_root(*, drive: bool = False, drive_folder: str = "kitlib/runs", mount_po
     return "runs"
 
 
+def online(host: str = "storage.googleapis.com", timeout: float = 3.0) -> bool:
+    """Whether this machine can open a connection to ``host`` (where Keras downloads ImageNet weights from): true on
+    Colab and on Kaggle with the internet on, false offline.
+
+    Example:
+    >>> online("host.invalid", timeout=0.5)
+    False
+    """
+    import socket
+
+    try:
+        socket.create_connection((host, 443), timeout=timeout).close()
+        return True
+    except OSError:
+        return False
+
+
 # ----------------------------------------------------------------------------------------------------------- env
 
 

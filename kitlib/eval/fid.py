@@ -10,6 +10,8 @@ Feature extractors:
   ``download=True`` and the machine is online (Kaggle with internet on, Colab). Only these numbers are called FID /
   KID / MiFID. Kaggle's scorer uses the original TF Inception graph (its own resizing), so even these are an
   estimate of the leaderboard score, not the score.
+- ``metric_extractor``: what a notebook calls: InceptionV3 from a file (given, cached or attached as a Kaggle
+  dataset), else downloaded when the machine is online, and only then the random projection below, with the reason.
 - ``random_projection_extractor``: a fixed random projection of 16x16 thumbnails. It needs no weights and is
   meant for offline runs and tests: its distances move with colour and layout differences, but they are NOT FID and
   are NOT comparable to Kaggle scores; ``DistributionScores`` then names them "FD", "KD", "MiFD".
@@ -43,12 +45,14 @@ from typing import Callable
 
 import numpy as np
 
+from kitlib import runtime
 from kitlib.images import to_float
 
 MEMORIZATION_EPS = 0.1
 MIFID_EPSILON = 10e-15  # as written in the Kaggle scorer (= 1e-14)
 INCEPTION_FILES = ("inception_v3_weights_tf_dim_ordering_tf_kernels_notop.h5",
                    "inception_v3_weights_tf_dim_ordering_tf_kernels.h5")
+ATTACHED_ROOT = "/kaggle/input"  # Kaggle datasets attached to a notebook
 
 
 def _features(x, name: str, min_rows: int = 2) -> np.ndarray:
@@ -264,9 +268,11 @@ def _batches(images, batch_size: int):
 
 
 def find_inception_weights(path: str | os.PathLike | None = None) -> pathlib.Path | None:
-    """Locates InceptionV3 ImageNet weights: ``path`` if given, else the Keras cache; None when absent.
+    """Locates InceptionV3 ImageNet weights: ``path`` if given, else the Keras cache, else an attached Kaggle
+    dataset; None when absent.
 
-    Searched: ``$KERAS_HOME/models`` and ``~/.keras/models`` for the Keras Applications files (with or without top).
+    Searched: ``$KERAS_HOME/models`` and ``~/.keras/models``, then ``/kaggle/input/**`` for the Keras Applications
+    files (with or without top).
 
     Example:
     >>> find_inception_weights("/nonexistent/weights.h5") is None
@@ -281,6 +287,10 @@ def find_inception_weights(path: str | os.PathLike | None = None) -> pathlib.Pat
         for name in INCEPTION_FILES:
             if (root / name).is_file():
                 return root / name
+    for name in INCEPTION_FILES:  # a Kaggle dataset holding the file, at any depth
+        attached = sorted(pathlib.Path(ATTACHED_ROOT).glob(f"**/{name}")) if os.path.isdir(ATTACHED_ROOT) else []
+        if attached:
+            return attached[0]
     return None
 
 
@@ -330,6 +340,37 @@ def inception_extractor(weights: str | os.PathLike | None = None, *, download: b
         return keras.ops.convert_to_numpy(model(x, training=False))
 
     return FeatureExtractor("InceptionV3 ImageNet pool (2048-d)", features, inception=True)
+
+
+def metric_extractor(weights: str | os.PathLike | None = None) -> tuple[FeatureExtractor, str]:
+    """The features for FID / KID / MiFID on this machine, and a sentence saying which and why.
+
+    In order: InceptionV3 from ``weights``, the Keras cache or an attached Kaggle dataset; InceptionV3 downloaded
+    when the machine is online (Colab, Kaggle with internet on); only then the weight-free
+    ``random_projection_extractor``, whose scores are named FD / KD / MiFD and are not comparable to Kaggle's.
+
+    Example:
+    >>> extractor, why = metric_extractor()   # doctest: +SKIP
+    >>> print(why)                             # doctest: +SKIP
+    """
+    found = find_inception_weights(weights)
+    if weights is not None and found is None:
+        raise FileNotFoundError(f"InceptionV3 weights file {weights} does not exist. Fix: correct the path, or set it "
+                                "to None to use the Keras cache, an attached Kaggle dataset or a download.")
+    if found is not None:
+        return inception_extractor(found), f"FID / KID / MiFID with InceptionV3 ImageNet weights from {found}."
+    if runtime.online():
+        try:
+            return inception_extractor(download=True), "FID / KID / MiFID with InceptionV3 ImageNet weights " \
+                                                       "downloaded into the Keras cache."
+        except FileNotFoundError as err:
+            reason = f"the download failed ({err})"
+    else:
+        reason = "this machine is offline"
+    return random_projection_extractor(), (
+        f"FID / KID / MiFID SKIPPED: no InceptionV3 ImageNet weights file (Keras cache, {ATTACHED_ROOT}) and {reason}. "
+        f"Showing weight-free stand-ins instead (FD / KD / MiFD, NOT comparable to Kaggle). Fix: turn the internet "
+        f"on, or attach {INCEPTION_FILES[0]} as a dataset, or pass its path.")
 
 
 def random_projection_extractor(*, thumbnail: int = 16, dim: int = 128, seed: int = 0) -> FeatureExtractor:
