@@ -374,7 +374,9 @@ def gaugan_label_fidelity(run_dir, *, seed: int = 0, num_train: int | None = Non
 
 
 def _inpainting_source(spec: str, *, image_size: int, limit: int | None, seed: int):
-    """uint8 photos to inpaint: ``toy:landscapes``/``toy:paintings`` (embedded) or ``inpaint:FOLDER``."""
+    """uint8 photos to inpaint: ``toy:landscapes``/``toy:paintings`` (embedded) or ``inpaint:FOLDER``; returns
+    ``(photos, held_out)``, ``held_out`` being every photo of ``FOLDER/heldout`` when FOLDER holds ``train/`` and
+    ``heldout/`` (then ``photos`` are those of ``train/``; the layout of ``data/fetch_real_data.py``), else None."""
     import numpy as np
 
     from kitlib import data as kdata
@@ -384,12 +386,18 @@ def _inpainting_source(spec: str, *, image_size: int, limit: int | None, seed: i
         family = spec[4:]
         n = limit or runtime.pick(quick=48, demo=576, full=2000)
         if family == "landscapes":
-            return kdata.toy.make_landscapes(n, image_size, seed)[0]
+            return kdata.toy.make_landscapes(n, image_size, seed)[0], None
         if family == "paintings":
-            return kdata.toy.make_paintings(n, image_size, seed)
+            return kdata.toy.make_paintings(n, image_size, seed), None
         raise ValueError(f"--data toy:FAMILY must be toy:landscapes or toy:paintings for pix2pix inpainting. "
                          f"Received: {spec!r}")
-    return np.stack(list(kdata.image_folder(spec[len("inpaint:"):], image_size, limit=limit).as_numpy_iterator()))
+    def load(folder, limit=None):
+        return np.stack(list(kdata.image_folder(folder, image_size, limit=limit).as_numpy_iterator()))
+
+    root = pathlib.Path(spec[len("inpaint:"):])
+    if (root / "train").is_dir() and (root / "heldout").is_dir():
+        return load(root / "train", limit), load(root / "heldout")
+    return load(root, limit), None
 
 
 def train_pix2pix(*, data=None, out, epochs=None, batch_size=None, image_size=None, seed=0, precision="auto",
@@ -398,9 +406,10 @@ def train_pix2pix(*, data=None, out, epochs=None, batch_size=None, image_size=No
     """pix2pix (notebook 05): central-square inpainting of toy landscapes/paintings or of a photo folder
     (``inpaint:FOLDER``), or any A|B side-by-side folder (input on the left).
 
-    Inpainting runs hold out the last 10% of the images (at most 64) and write the evaluation table (whole image
-    and hole: L1/PSNR/SSIM for pix2pix, the masked input and biharmonic inpainting) to ``RUN_DIR/metrics.md`` and
-    ``metrics.json``.
+    Inpainting runs hold out ``FOLDER/heldout`` when FOLDER holds ``train/`` and ``heldout/`` (the layout of
+    ``data/fetch_real_data.py``), else the last 10% of the images (at most 64), and write the evaluation table
+    (whole image and hole: L1/PSNR/SSIM for pix2pix, the masked input and biharmonic inpainting) to
+    ``RUN_DIR/metrics.md`` and ``metrics.json``.
     """
     import tensorflow as tf
 
@@ -419,17 +428,21 @@ def train_pix2pix(*, data=None, out, epochs=None, batch_size=None, image_size=No
     spec = data or "toy:landscapes"
     test = None
     if spec.startswith(("toy:", "inpaint:")):
-        images = _inpainting_source(spec, image_size=image_size, limit=limit, seed=seed)
+        images, held = _inpainting_source(spec, image_size=image_size, limit=limit, seed=seed)
+        if held is None:  # no heldout/ folder: the last 10% (at most 64) of the photos
+            n_test = min(64, max(1, len(images) // 10))
+            images, held = images[:-n_test], images[-n_test:]
         mask = kdata.inpainting_mask(image_size)
-        masked = images.copy()
+        masked, held_masked = images.copy(), held.copy()
         masked[:, mask] = 255
-        n_test = min(64, max(1, len(images) // 10))
+        held_masked[:, mask] = 255
         # jitter each photo, then cut the centred hole (the holes stay like the test ones)
-        batches = kdata.prepare(tf.data.Dataset.from_tensor_slices(images[:-n_test]), batch_size, seed=seed,
+        batches = kdata.prepare(tf.data.Dataset.from_tensor_slices(images), batch_size, seed=seed,
                                 augment=kdata.inpainting_jitter(image_size))
         sample = masked[:4], images[:4]
-        test = masked[-n_test:], images[-n_test:]
-        data_info = {"source": spec, "task": "inpainting", "num_images": len(images), "held_out": n_test}
+        test = held_masked, held
+        data_info = {"source": spec, "task": "inpainting", "num_images": len(images) + len(held),
+                     "held_out": len(held)}
     else:
         pairs = kdata.ab_pairs(spec, image_size, limit=limit)
         batches = kdata.prepare(pairs, batch_size, seed=seed, augment=kdata.jitter(image_size))
