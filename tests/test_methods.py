@@ -2,12 +2,11 @@
 
 import json
 import pathlib
-import types
 
 import keras
 import pytest
 
-from kitlib import methods
+from kitlib import methods, runtime
 from kitlib.method import PROFILES, Method
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
@@ -43,14 +42,33 @@ NOTEBOOK_PARAMETERS = {
 }
 
 
+class _ProfileRuntime:
+    """``kitlib.runtime`` with ``profile`` active, without touching the process environment."""
+
+    def __init__(self, profile: str):
+        self._profile = profile
+
+    def pick(self, *, quick, demo, full=None):
+        return {"quick": quick, "demo": demo, "full": demo if full is None else full}[self._profile]
+
+    def profile(self) -> str:
+        return self._profile
+
+    def use_profile(self, name: str) -> str:
+        assert name == self._profile, f"the parameters cell switched to profile {name!r}"
+        return name
+
+    def __getattr__(self, name):
+        return getattr(runtime, name)
+
+
 def parameters_cell(notebook: str, profile: str) -> dict:
     """The values the notebook's `parameters` cell sets under ``profile`` (its `runtime.pick` calls evaluated)."""
     nb = json.loads((ROOT / "notebooks" / f"{notebook}.ipynb").read_text(encoding="utf-8"))
     cells = [c for c in nb["cells"] if "parameters" in c.get("metadata", {}).get("tags", [])]
     assert len(cells) == 1, f"{notebook} needs exactly one cell tagged 'parameters'"
     source = "".join(cells[0]["source"]).replace("from kitlib import runtime\n", "")
-    fake_runtime = types.SimpleNamespace(pick=lambda **values: values[profile], profile=lambda: profile)
-    values: dict = {"runtime": fake_runtime}
+    values: dict = {"runtime": _ProfileRuntime(profile)}
     exec(source, values)  # noqa: S102  (the repository's own notebook)
     return values
 
