@@ -10,8 +10,11 @@ True
 
 from __future__ import annotations
 
+import os
 import pathlib
+import resource
 import tempfile
+import threading
 import time
 
 import numpy as np
@@ -43,10 +46,52 @@ def write_jpeg_folder(folder, num_images: int, image_size: int, *, seed: int = 0
     return folder
 
 
+def rss_mb() -> float:
+    """This process's resident memory now (Linux ``/proc``; elsewhere its peak so far, ``ru_maxrss``)."""
+    try:
+        with open("/proc/self/statm") as handle:
+            return int(handle.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
+    except OSError:
+        scale = 1 if os.uname().sysname == "Darwin" else 1024  # bytes on macOS, KiB on Linux
+        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * scale / 2**20
+
+
+class PeakMemory:
+    """Context manager sampling ``rss_mb()`` every ``interval`` seconds in a thread: ``peak_mb``, ``start_mb``.
+
+    Example:
+    >>> with PeakMemory() as memory:
+    ...     block = bytearray(50 * 2**20)
+    >>> memory.peak_mb >= memory.start_mb
+    True
+    """
+
+    def __init__(self, interval: float = 0.02):
+        self.interval = interval
+        self.start_mb = self.peak_mb = 0.0
+        self._stop = threading.Event()
+
+    def _sample(self):
+        while not self._stop.wait(self.interval):
+            self.peak_mb = max(self.peak_mb, rss_mb())
+
+    def __enter__(self):
+        self.start_mb = self.peak_mb = rss_mb()
+        self._thread = threading.Thread(target=self._sample, daemon=True)
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self._stop.set()
+        self._thread.join()
+        self.peak_mb = max(self.peak_mb, rss_mb())
+
+
 def data_throughput(folder=None, *, num_images: int = 10_000, image_size: int = 64, batch_size: int = 64,
-                    augment: bool = True) -> dict:
-    """Times one full pass of ``prepare(image_folder(folder, image_size), batch_size)`` (decode, resize, cache,
-    shuffle, jitter, batch), excluding the PIL pre-scan, which is timed separately.
+                    augment: bool = True, passes: int = 2, cache="auto") -> dict:
+    """Times ``passes`` full passes of ``prepare(image_folder(folder, image_size), batch_size)`` (decode, resize,
+    cache or stream, shuffle, jitter, batch), excluding the PIL pre-scan, which is timed separately, and samples
+    the resident memory meanwhile: a cached folder grows it by about its decoded size, a streamed one does not.
 
     Args:
         folder: a folder of images; ``None`` writes ``num_images`` JPEGs to a temporary folder (deleted after).
@@ -54,9 +99,14 @@ def data_throughput(folder=None, *, num_images: int = 10_000, image_size: int = 
         image_size: decode/resize size.
         batch_size: batch size of ``prepare``.
         augment: apply ``jitter(image_size)`` (resize-up, random crop, flip).
+        passes: passes over the folder (the first fills an in-memory cache, later ones read it).
+        cache: ``prepare``'s ``cache``: ``"auto"`` (in memory within ``KITLIB_CACHE_MB``, else streamed), True,
+            False.
 
     Returns:
-        ``{"images_per_second", "num_images", "scan_seconds", "image_size", "batch_size", "seconds"}``.
+        ``{"images_per_second", "num_images", "scan_seconds", "image_size", "batch_size", "seconds", "cached",
+        "decoded_mb", "rss_before_mb", "peak_rss_mb", "peak_rss_growth_mb", "first_pass_seconds"}``
+        (``num_images`` and ``images_per_second`` per pass, ``seconds`` over every pass).
 
     Example:
     >>> data_throughput(num_images=300, image_size=32)["num_images"]     # doctest: +SKIP
@@ -66,9 +116,11 @@ def data_throughput(folder=None, *, num_images: int = 10_000, image_size: int = 
     from kitlib.data.folders import image_folder
     from kitlib.data.pipeline import prepare
 
-    if int(num_images) < 1 or int(image_size) < 1 or int(batch_size) < 1:
-        raise ValueError(f"num_images, image_size and batch_size must be >= 1. Received: {num_images}, "
-                         f"{image_size}, {batch_size}")
+    from kitlib.data.pipeline import decoded_mb
+
+    if int(num_images) < 1 or int(image_size) < 1 or int(batch_size) < 1 or int(passes) < 1:
+        raise ValueError(f"num_images, image_size, batch_size and passes must be >= 1. Received: {num_images}, "
+                         f"{image_size}, {batch_size}, {passes}")
     with tempfile.TemporaryDirectory(prefix="kitlib_bench_") as tmp:
         if folder is None:
             folder = write_jpeg_folder(tmp, int(num_images), int(image_size))
@@ -77,9 +129,16 @@ def data_throughput(folder=None, *, num_images: int = 10_000, image_size: int = 
         scan_seconds = time.perf_counter() - start
         count = int(images.cardinality())
         batches = prepare(images, min(int(batch_size), count), seed=0, repeat=False, drop_remainder=False,
-                          augment=jitter(int(image_size)) if augment else None)
-        start = time.perf_counter()
-        seen = sum(int(batch.shape[0]) for batch in batches)
-        seconds = time.perf_counter() - start
-    return {"images_per_second": seen / seconds, "num_images": seen, "scan_seconds": scan_seconds,
-            "image_size": int(image_size), "batch_size": int(batch_size), "seconds": seconds}
+                          augment=jitter(int(image_size)) if augment else None, cache=cache)
+        times = []
+        with PeakMemory() as memory:
+            for _ in range(int(passes)):
+                start = time.perf_counter()
+                seen = sum(int(batch.shape[0]) for batch in batches)
+                times.append(time.perf_counter() - start)
+    seconds = sum(times)
+    return {"images_per_second": seen * len(times) / seconds, "num_images": seen, "scan_seconds": scan_seconds,
+            "image_size": int(image_size), "batch_size": int(batch_size), "seconds": seconds,
+            "first_pass_seconds": times[0], "cached": batches.cached, "decoded_mb": decoded_mb(images),
+            "rss_before_mb": memory.start_mb, "peak_rss_mb": memory.peak_mb,
+            "peak_rss_growth_mb": memory.peak_mb - memory.start_mb}

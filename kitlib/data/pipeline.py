@@ -1,7 +1,9 @@
 """``prepare``: the one way kitlib turns decoded images into training batches.
 
 Order: (decoded, resized uint8 images) -> cache -> repeat -> seeded shuffle -> stateless augmentation ->
-batch -> float [-1, 1] -> prefetch. By default the stream is infinite and a pure function of ``seed``: re-creating
+batch -> float [-1, 1] -> prefetch. The decoded images are cached in memory when they fit a memory budget
+(``KITLIB_CACHE_MB``, default a quarter of the machine's RAM); a larger folder is streamed instead (decoded again on
+every pass, in the same order), so a dataset of any size trains with the same batches and the same exact resume. By default the stream is infinite and a pure function of ``seed``: re-creating
 it and skipping ``k`` batches gives exactly the batches a run saw after step ``k``, which is how ``GANTrainer.fit``
 resumes mid-epoch. Shuffling after ``repeat`` without per-iteration reshuffling keeps that property (a reshuffling
 ``shuffle`` draws a new order each time an iterator is made, so its order depends on the process history); each
@@ -19,6 +21,8 @@ from __future__ import annotations
 
 from typing import Any, Callable
 
+import os
+
 import tensorflow as tf
 
 from kitlib.images import to_float, to_uint8  # noqa: F401  (re-exported: data.to_float, data.to_uint8)
@@ -33,9 +37,36 @@ def _images_to_float(*batch):
     return tf.nest.map_structure(convert, batch[0] if len(batch) == 1 else batch)
 
 
+def memory_budget_mb() -> float:
+    """The in-memory cache budget of ``prepare``: ``KITLIB_CACHE_MB``, else a quarter of the physical RAM.
+
+    >>> memory_budget_mb() > 0
+    True
+    """
+    value = os.environ.get("KITLIB_CACHE_MB", "").strip()
+    if value:
+        try:
+            budget = float(value)
+        except ValueError:
+            budget = -1.0
+        if budget < 0:
+            raise ValueError(f"KITLIB_CACHE_MB must be a number of megabytes >= 0. Received: {value!r}")
+        return budget
+    return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 4 / 2**20
+
+
+def decoded_mb(ds: tf.data.Dataset) -> float | None:
+    """Megabytes the elements of a finite dataset of fixed-shape tensors take decoded (None when unknown)."""
+    count = int(ds.cardinality())
+    specs = [s for s in tf.nest.flatten(ds.element_spec) if isinstance(s, tf.TensorSpec)]
+    if count < 0 or any(not s.shape.is_fully_defined() for s in specs):
+        return None
+    return count * sum(s.shape.num_elements() * s.dtype.size for s in specs) / 2**20
+
+
 def prepare(ds: tf.data.Dataset, batch_size: int, *, seed: int = 0, shuffle: bool = True,
             augment: Callable[[Any, tf.Tensor], Any] | None = None, repeat: bool = True,
-            drop_remainder: bool = True, cache: bool = True, shuffle_buffer: int = 2048) -> tf.data.Dataset:
+            drop_remainder: bool = True, cache: bool | str = "auto", shuffle_buffer: int = 2048) -> tf.data.Dataset:
     """Caches, repeats, shuffles (seeded), augments (stateless), converts to [-1, 1], batches and prefetches.
 
     Determinism: with ``repeat=True`` (training) the batch stream is a pure function of the input data and
@@ -58,12 +89,14 @@ def prepare(ds: tf.data.Dataset, batch_size: int, *, seed: int = 0, shuffle: boo
             iterated again; its first iteration is a pure function of ``seed``.
         drop_remainder: with ``repeat=False``, drop the last partial batch (an infinite stream has only full
             batches; a batch may straddle two passes).
-        cache: cache the decoded uint8 elements in memory (before any random op).
+        cache: ``"auto"`` (default): cache the decoded uint8 elements in memory (before any random op) when they
+            fit ``memory_budget_mb()`` (or their size is unknown), else stream them from the source on every pass;
+            True/False: always/never cache. The batches are the same either way.
         shuffle_buffer: shuffle buffer size (capped at the number of images).
 
     Returns:
         A ``tf.data.Dataset`` of batches with an attribute ``steps_per_epoch`` (batches per pass) when the input
-        size is known; pass it to ``trainer.fit`` as is.
+        size is known, and ``cached`` (whether the decoded images are held in memory); pass it to ``trainer.fit``.
 
     Example:
     >>> from kitlib import data
@@ -90,6 +123,11 @@ def prepare(ds: tf.data.Dataset, batch_size: int, *, seed: int = 0, shuffle: boo
     if 0 < count < batch_size and (repeat or drop_remainder):
         raise ValueError(f"The dataset has {count} images, fewer than one batch of {batch_size}. "
                          f"Use batch_size <= {count} or add images.")
+    if cache not in (True, False, "auto"):
+        raise ValueError(f"cache must be True, False or 'auto'. Received: cache={cache!r}")
+    if cache == "auto":
+        size = decoded_mb(ds)
+        cache = size is None or size <= memory_budget_mb()
     if cache:
         ds = ds.cache()
     buffer = max(1, min(int(shuffle_buffer), count) if count > 0 else int(shuffle_buffer))
@@ -111,6 +149,7 @@ def prepare(ds: tf.data.Dataset, batch_size: int, *, seed: int = 0, shuffle: boo
     ds = ds.batch(batch_size, drop_remainder=bool(repeat or drop_remainder))
     ds = ds.map(_images_to_float, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)  # one op per batch
     ds = ds.prefetch(tf.data.AUTOTUNE)
+    ds.cached = bool(cache)
     if count > 0:
         full, rest = divmod(count, batch_size)
         ds.steps_per_epoch = full + (1 if rest and not repeat and not drop_remainder else 0)
