@@ -23,11 +23,17 @@ from typing import Callable
 
 import keras
 
+from kitlib import methods
+
+# GauGAN is timed at the demo profile of its registry entry (its full one, 256 px x 32, is for GPUs).
+GAUGAN_DEMO = methods.get("gaugan").defaults("demo")
+GAUGAN_NGF = GAUGAN_DEMO["ngf"]  # ndf = min(64, 2 ngf), spade_hidden = min(128, 2 ngf), as the recipe builds them
+
 DEFAULTS = {  # image_size, batch_size, steps
     "dcgan": (64, 64, 20),
     "cyclegan": (128, 1, 10),
     "pix2pix": (256, 1, 10),  # U-Net256 at 256 px, batch 1: the paper's setting
-    "gaugan": (64, 8, 10),  # recipes.train_gaugan's demo profile (its full one, 256 px x 32, is for GPUs)
+    "gaugan": (GAUGAN_DEMO["image_size"], GAUGAN_DEMO["batch_size"], 10),
     "data": (64, 64, 10_000),
     "style": (256, 1, 10),
     "adain": (256, 4, 5),
@@ -326,9 +332,6 @@ def _pix2pix_baseline(image_size: int, batch_size: int, steps: int, warmup: int)
 
 # ----------------------------------------------------------------------------------------------------------- gaugan
 
-GAUGAN_NGF = 16  # recipes.train_gaugan's demo profile (ndf = min(64, 2 ngf), spade_hidden = min(128, 2 ngf))
-
-
 def _gaugan(image_size: int, batch_size: int, steps: int, precision: str, xla: str, warmup: int) -> dict:
     """``build_gaugan`` + ``GauGAN`` (with the style encoder) as the recipe builds them, on random class-id maps.
 
@@ -383,7 +386,8 @@ def _data(image_size: int, batch_size: int, steps: int, precision: str, xla: str
     return {"images_per_second": result["images_per_second"], "seconds_per_step": batch_size / result["images_per_second"],
             "precision": "n/a", "xla": False, "scan_seconds": result.get("scan_seconds"),
             "train_step_seconds_real_input": real, "train_step_seconds_synthetic_input": synthetic,
-            "train_step_precision": choice.precision}
+            "train_step_precision": choice.precision,
+            **{k: result[k] for k in ("cached", "decoded_mb", "rss_before_mb", "peak_rss_growth_mb")}}
 
 
 # ------------------------------------------------------------------------------------------------- style transfer
@@ -504,6 +508,11 @@ def format_result(result: dict) -> str:
                      f"{result['gflops_float32']:.0f} GFLOP/s in float32, "
                      f"{result['gflops_' + result['compute_dtype']]:.0f} in {result['compute_dtype']}: mixed precision "
                      f"can make a convolution-bound step at most x{result['precision_speedup_ceiling']:.2f} faster here")
+    if "decoded_mb" in result:
+        lines.append(f"  {result['decoded_mb']:.0f} MB decoded, "
+                     + ("cached in memory" if result["cached"] else "streamed (over the KITLIB_CACHE_MB budget)")
+                     + f": resident memory grew by {result['peak_rss_growth_mb']:.0f} MB over two passes "
+                       f"(from {result['rss_before_mb']:.0f} MB)")
     if "train_step_seconds_real_input" in result:
         lines.append(f"  DCGAN train step ({result['train_step_precision']}) fed by this pipeline: "
                      f"{result['train_step_seconds_real_input']:.3f} s/step; by a synthetic batch: "

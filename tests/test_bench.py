@@ -100,3 +100,10 @@ def test_conv_roofline_reports_both_dtypes_and_their_ratio():
     assert "at most x" in bench.format_result(result)
     fp32 = bench.run("conv", image_size=8, batch_size=1, steps=1, warmup=1, precision="float32")
     assert fp32["compute_dtype"] == "float32" and fp32["precision_speedup_ceiling"] == 1.0
+
+
+def test_gaugan_bench_times_the_registry_demo_profile():
+    from kitlib import methods
+
+    demo = methods.get("gaugan").defaults("demo")
+    assert bench.DEFAULTS["gaugan"][:2] == (demo["image_size"], demo["batch_size"]) and bench.GAUGAN_NGF == demo["ngf"]
