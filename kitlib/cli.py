@@ -119,9 +119,16 @@ def _cmd_train(args) -> int:
             raise SystemExit(f"train {args.model} has no --loss option (its losses are fixed by the paper's recipe). "
                              f"Received: --loss {args.loss}")
         extra["loss"] = args.loss
-    run_dir = recipes.train(args.model, data=args.data, out=args.out, epochs=args.epochs, batch_size=args.batch_size,
-                            image_size=args.image_size, seed=args.seed, precision=args.precision, limit=args.limit,
-                            resume=not args.no_resume, minutes=args.minutes, **extra)
+    from kitlib.train.checkpoint import RunMismatchError
+
+    try:
+        run_dir = recipes.train(args.model, data=args.data, out=args.out, epochs=args.epochs,
+                                batch_size=args.batch_size, image_size=args.image_size, seed=args.seed,
+                                precision=args.precision, limit=args.limit, resume=not args.no_resume,
+                                minutes=args.minutes, **extra)
+    except RunMismatchError as err:
+        raise err.with_fix("pass another --out for a new run, or --no-resume to start over (the old run is moved "
+                           "aside, not deleted).") from None
     print(f"Run directory: {run_dir}")
     return 0
 

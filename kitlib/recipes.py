@@ -11,7 +11,6 @@ True
 
 from __future__ import annotations
 
-import os
 import pathlib
 from typing import Callable
 
@@ -50,27 +49,6 @@ def _budget_epochs(epochs, minutes, **profile):
     return profile["full"] if minutes is not None else runtime.pick(**profile)
 
 
-def _data_identity(spec: str | None, info: dict) -> dict:
-    """``info`` plus the count and a fingerprint of the files behind ``spec`` (folders, ``A,B`` folder pairs,
-    ``inpaint:FOLDER``, archives), so that resuming a run on other data is refused; toy specs are returned as is."""
-    from kitlib.train.run_dir import files_identity
-
-    paths = _data_paths(spec)
-    if not paths:
-        return info
-    files = [f for p in paths for f in (p.rglob("*") if p.is_dir() else [p])
-             if f.is_file() and not any(part.startswith(".") for part in f.relative_to(p.parent).parts)]
-    return {**info, **files_identity(files, os.path.commonpath([p.parent for p in paths]))}
-
-
-def _data_paths(spec: str | None) -> list[pathlib.Path]:
-    """The folders/files a ``--data`` spec names (none for ``toy:`` specs)."""
-    if not spec or spec.startswith("toy:"):
-        return []
-    spec = spec[len("inpaint:"):] if spec.startswith("inpaint:") else spec
-    return [pathlib.Path(part).resolve() for part in spec.split(",") if part]
-
-
 def _fit(model, batches, *, callbacks: list, **kwargs) -> None:
     """``model.fit(..., verbose=2)``; a tripped ``NaNGuard`` raises ``RuntimeError`` with its message (the CLI
     then exits non-zero)."""
@@ -94,6 +72,7 @@ def train_dcgan(*, data=None, out, epochs=None, batch_size=None, image_size=None
     from kitlib import data as kdata
     from kitlib import runtime, train
     from kitlib.models.dcgan import build_dcgan
+    from kitlib.train.run_dir import data_identity
 
     runtime.setup(seed=seed, precision=precision)
     image_size = image_size or runtime.pick(quick=32, demo=64, full=64)
@@ -105,7 +84,7 @@ def train_dcgan(*, data=None, out, epochs=None, batch_size=None, image_size=None
     gan = train.GAN(generator, discriminator, loss=loss, diff_augment=diff_augment, seed=seed)
     gan.compile(*(train.FusedAdam(lr, beta_1=0.5) for _ in range(2)) if lr else ())
     run_dir = pathlib.Path(out)
-    run_info = dict(data=_data_identity(data, data_info), batch_size=batch_size, image_size=image_size, variant=variant,
+    run_info = dict(data=data_identity(data, data_info), batch_size=batch_size, image_size=image_size, variant=variant,
                     filters=filters, diff_augment=diff_augment, lr=lr)
     callbacks = [train.SampleGrid(run_dir, show=False), train.LossHistory(run_dir), train.NaNGuard(), *budget]
     _fit(gan, batches, epochs=epochs, run_dir=run_dir, resume=resume, callbacks=callbacks, run_info=run_info)
@@ -114,10 +93,11 @@ def train_dcgan(*, data=None, out, epochs=None, batch_size=None, image_size=None
 
 def _diffusion_run(model, batches, *, out, epochs, resume, budget=(), **config) -> pathlib.Path:
     from kitlib import train
+    from kitlib.train.run_dir import data_identity
 
     model.compile()
     run_dir = pathlib.Path(out)
-    config["data"] = _data_identity(config["data"].get("source"), config["data"])
+    config["data"] = data_identity(config["data"].get("source"), config["data"])
     callbacks = [train.SampleGrid(run_dir, show=False, ncols=6 if model.conditional else 8), train.LossHistory(run_dir),
                  train.NaNGuard(), *budget]
     _fit(model, batches, epochs=epochs, run_dir=run_dir, resume=resume, callbacks=callbacks, run_info=config)
@@ -204,6 +184,7 @@ def train_cyclegan(*, data=None, out, epochs=None, batch_size=None, image_size=N
     from kitlib import runtime, train
     from kitlib.data.domains import load_unpaired, unpaired
     from kitlib.train.cyclegan import CycleGANMonitor, build_cyclegan
+    from kitlib.train.run_dir import data_identity
 
     budget = _time_budget(minutes)
     runtime.setup(seed=seed, precision=precision)
@@ -229,7 +210,7 @@ def train_cyclegan(*, data=None, out, epochs=None, batch_size=None, image_size=N
     gan.compile(constant_steps=(epochs - epochs // 2) * steps, decay_steps=(epochs // 2) * steps)
     gan.set_sample_inputs(held_a, held_b, cycle=True)
     run_dir = pathlib.Path(out)
-    run_info = dict(data=_data_identity(data, info), batch_size=batch_size, image_size=image_size, epochs=epochs)
+    run_info = dict(data=data_identity(data, info), batch_size=batch_size, image_size=image_size, epochs=epochs)
     callbacks = [CycleGANMonitor(held_a, held_b, pixel_grid="ab" if pixel else None),
                  train.SampleGrid(run_dir, show=False, ncols=6), train.LossHistory(run_dir), train.NaNGuard(), *budget]
     _fit(gan, batches, epochs=epochs, run_dir=run_dir, resume=resume, callbacks=callbacks, run_info=run_info)
@@ -247,10 +228,11 @@ def train_gaugan(*, data=None, out, epochs=None, batch_size=None, image_size=Non
 
     from kitlib import data as kdata
     from kitlib import runtime, train
+    from kitlib.data.labels import read_label_map
     from kitlib.eval.labels import default_palette
     from kitlib.models.spade import build_gaugan
-    from kitlib.data.labels import read_label_map
     from kitlib.train.gaugan import GauGAN
+    from kitlib.train.run_dir import data_identity
 
     budget = _time_budget(minutes)
     spec = data or "toy:landscapes"
@@ -286,7 +268,7 @@ def train_gaugan(*, data=None, out, epochs=None, batch_size=None, image_size=Non
     gaugan.compile()
     gaugan.set_sample_inputs(labels[:4], images[:4])
     run_dir = pathlib.Path(out)
-    run_info = dict(data=_data_identity(data, data_info), batch_size=batch_size, image_size=image_size, ngf=ngf)
+    run_info = dict(data=data_identity(data, data_info), batch_size=batch_size, image_size=image_size, ngf=ngf)
     callbacks = [train.SampleGrid(run_dir, show=False, ncols=6), train.LossHistory(run_dir), train.NaNGuard(), *budget]
     _fit(gaugan, batches, epochs=epochs, run_dir=run_dir, resume=resume, callbacks=callbacks, run_info=run_info)
     if spec == "toy:landscapes":
@@ -418,6 +400,7 @@ def train_pix2pix(*, data=None, out, epochs=None, batch_size=None, image_size=No
     from kitlib.eval import paired
     from kitlib.train.checkpoint import write_json_atomic
     from kitlib.train.pix2pix import build_pix2pix
+    from kitlib.train.run_dir import data_identity
 
     budget = _time_budget(minutes)
     runtime.setup(seed=seed, precision=precision)
@@ -454,7 +437,7 @@ def train_pix2pix(*, data=None, out, epochs=None, batch_size=None, image_size=No
     p2p.compile()
     p2p.set_sample_inputs(*(kdata.to_float(x) for x in sample))
     run_dir = pathlib.Path(out)
-    run_info = dict(data=_data_identity(data, data_info), batch_size=batch_size, image_size=image_size, filters=filters,
+    run_info = dict(data=data_identity(data, data_info), batch_size=batch_size, image_size=image_size, filters=filters,
                          test_mode=test_mode)
     callbacks = [train.SampleGrid(run_dir, show=False, ncols=3), train.LossHistory(run_dir), train.NaNGuard(), *budget]
     _fit(p2p, batches, epochs=epochs, run_dir=run_dir, resume=resume, callbacks=callbacks, run_info=run_info)
@@ -489,7 +472,7 @@ def train(model: str, **kwargs) -> pathlib.Path:
     ...
     ValueError: epochs must be >= 1 (or None for the profile's default). Received: epochs=0
     """
-    from kitlib.train.run_dir import check_not_inside, check_run_dir
+    from kitlib.train.run_dir import check_not_inside, check_run_dir, data_paths
 
     if model not in RECIPES:
         raise ValueError(f"model must be one of {sorted(RECIPES)}. Received: model={model!r}")
@@ -498,6 +481,6 @@ def train(model: str, **kwargs) -> pathlib.Path:
             raise ValueError(f"{key} must be >= 1 (or None for the profile's default). Received: {key}={value}")
     if kwargs.get("out") is not None:
         check_run_dir(kwargs["out"])
-        for path in _data_paths(kwargs.get("data")):
+        for path in data_paths(kwargs.get("data")):
             check_not_inside(kwargs["out"], path)
     return RECIPES[model](**{k: v for k, v in kwargs.items() if v is not None})

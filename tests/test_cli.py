@@ -119,6 +119,7 @@ def test_refused_resume_leaves_config_untouched_and_names_the_cli_fix(dcgan_run,
     assert cli.main(TRAIN[:-1] + ["hinge", "--out", str(run)]) == 2
     err = capsys.readouterr().err
     assert "loss: saved 'lsgan' vs now 'hinge'" in err and "--no-resume" in err and "another --out" in err
+    assert "resume=False" not in err and err.count("\n") == 1
     assert (run / "config.json").read_bytes() == before
     batch = TRAIN.index("--batch-size") + 1
     assert cli.main(TRAIN[:batch] + ["8"] + TRAIN[batch + 1:] + ["--out", str(run)]) == 2

@@ -68,9 +68,9 @@ def test_refused_resume_names_both_values_and_leaves_the_run_untouched(trained, 
     before = {p.relative_to(run): p.read_bytes() for p in run.rglob("*") if p.is_file()}
     gan = _gan(loss=change.get("loss", "bce"), optimizer=keras.optimizers.SGD(0.1) if "optimizer" in change else None)
     kwargs = {"run_info": change["run_info"]} if "run_info" in change else {}
-    with pytest.raises(RunMismatchError, match="--no-resume") as err:
+    with pytest.raises(RunMismatchError, match="Nothing was changed") as err:
         _fit(gan, run, epochs=2, **kwargs)
-    assert named in str(err.value) and "another --out" in str(err.value)
+    assert named in str(err.value) and "another run_dir" in str(err.value) and "resume=False" in str(err.value)
     after = {p.relative_to(run): p.read_bytes() for p in run.rglob("*") if p.is_file()}
     assert after == before  # config.json included, and no lock file left
 
@@ -210,3 +210,22 @@ def test_out_inside_data_is_refused(tmp_path):
     with pytest.raises(ValueError, match="inside --data"):
         rd.check_not_inside(data / "run", data)
     rd.check_not_inside(tmp_path / "run", data)
+
+
+def test_data_identity_changes_with_the_file_list(tmp_path):
+    data = tmp_path / "faces"
+    data.mkdir()
+    for name in ("a.png", "b.png"):
+        (data / name).write_bytes(b"x" * 10)
+    (data / ".DS_Store").write_bytes(b"ignored")
+    first = rd.data_identity(str(data))
+    assert first["source"] == str(data) and first["num_files"] == 2
+    assert rd.data_identity(str(data)) == first
+    (data / "c.png").write_bytes(b"x")
+    second = rd.data_identity(str(data))
+    assert second["num_files"] == 3 and second["files_sha256"] != first["files_sha256"]
+    (data / "c.png").unlink()
+    (data / "b.png").write_bytes(b"x" * 11)  # same names, another size
+    assert rd.data_identity(str(data))["files_sha256"] != first["files_sha256"]
+    assert rd.data_identity("toy:faces", {"source": "toy:faces", "num_images": 64}) == {
+        "source": "toy:faces", "num_images": 64}

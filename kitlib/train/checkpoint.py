@@ -75,7 +75,23 @@ def _versions() -> dict:
 
 
 class RunMismatchError(ValueError):
-    """Resuming a run with another model, data, batch size or optimizer: refused before anything is written."""
+    """Resuming a run with another model, data, batch size or optimizer: refused before anything is written.
+
+    ``differences`` lists ``"key: saved X vs now Y"``; ``with_fix(text)`` words the fix for another caller (the CLI
+    names ``--out``/``--no-resume``).
+    """
+
+    PYTHON_FIX = ("use another run_dir for a new run, or fit(..., resume=False) to start over (the old run is moved "
+                  "aside, not deleted).")
+
+    def __init__(self, run_dir: pathlib.Path, differences: list[str], fix: str = PYTHON_FIX):
+        self.run_dir, self.differences = run_dir, differences
+        shown = "; ".join(differences[:6]) + (" ..." if len(differences) > 6 else "")
+        super().__init__(f"Cannot resume the run in {run_dir}: it differs from this one in {shown}. Nothing was "
+                         f"changed. Fix: {fix}")
+
+    def with_fix(self, fix: str) -> "RunMismatchError":
+        return RunMismatchError(self.run_dir, self.differences, fix)
 
 
 def optimizer_identity(optimizer) -> dict:
@@ -199,11 +215,7 @@ class Checkpointer:
             + _differences({k: v for k, v in saved_identity.items() if k in self.identity},
                            {k: v for k, v in self.identity.items() if k in saved_identity}, ""))
         if diffs:
-            raise RunMismatchError(
-                f"Cannot resume the run in {self.run_dir}: it differs from this one in "
-                f"{'; '.join(diffs[:6])}{' ...' if len(diffs) > 6 else ''}. Nothing was changed. Fix: pass another "
-                "--out for a new run, or --no-resume to start over (the old run is moved aside, not deleted); in "
-                "Python: another run_dir, or fit(..., resume=False).")
+            raise RunMismatchError(self.run_dir, diffs)
         saved_keras = meta.get("versions", {}).get("keras")
         now_keras = _versions().get("keras")
         if saved_keras and now_keras and saved_keras.split(".")[:2] != now_keras.split(".")[:2]:

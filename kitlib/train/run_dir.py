@@ -194,3 +194,36 @@ def files_identity(files: Iterable[str | os.PathLike], root: str | os.PathLike) 
         digest.update(f"{name}\0{path.stat().st_size}\n".encode())
         count += 1
     return {"num_files": count, "files_sha256": digest.hexdigest()[:16]}
+
+
+def data_paths(spec: str | None) -> list[pathlib.Path]:
+    """The folders/files a data spec names: a folder, an archive, ``A,B`` folder pairs, ``inpaint:FOLDER``; none for
+    ``toy:`` (embedded) data.
+
+    Example:
+    >>> data_paths("toy:faces")
+    []
+    """
+    if not spec or spec.startswith("toy:"):
+        return []
+    spec = spec[len("inpaint:"):] if spec.startswith("inpaint:") else spec
+    return [pathlib.Path(part).resolve() for part in spec.split(",") if part]
+
+
+def data_identity(spec: str | None, info: dict | None = None) -> dict:
+    """What a run trains on, for ``fit(..., run_info={"data": data_identity(DATA), ...})``: ``info`` (default:
+    ``{"source": spec}``) plus the count and fingerprint of the files behind ``spec`` (hidden files ignored), so
+    that resuming on other or changed data is refused. ``toy:`` specs get no file fingerprint (their images are a
+    function of the spec, count and seed, which belong in ``info``).
+
+    Example:
+    >>> data_identity("toy:faces", {"source": "toy:faces", "num_images": 64})
+    {'source': 'toy:faces', 'num_images': 64}
+    """
+    info = dict(info) if info is not None else {"source": spec}
+    paths = data_paths(spec)
+    if not paths:
+        return info
+    files = [f for p in paths for f in (p.rglob("*") if p.is_dir() else [p])
+             if f.is_file() and not any(part.startswith(".") for part in f.relative_to(p.parent).parts)]
+    return {**info, **files_identity(files, os.path.commonpath([p.parent for p in paths]))}
