@@ -57,7 +57,10 @@ def _staged_output(out: pathlib.Path, names: list[str], *, overwrite: bool, sour
                          f"{existing[0]}). Pass --overwrite to replace them, or another --out.")
     created = not out.exists()
     out.mkdir(parents=True, exist_ok=True)
-    staging = pathlib.Path(tempfile.mkdtemp(dir=out, prefix=".kitlib-partial-"))
+    for old in out.glob(".kitlib-partial-*"):  # left by a killed generate/translate (pid in the name)
+        if not _process_alive(int(old.name.split("-")[2])):
+            shutil.rmtree(old, ignore_errors=True)
+    staging = pathlib.Path(tempfile.mkdtemp(dir=out, prefix=f".kitlib-partial-{os.getpid()}-"))
     try:
         yield staging
         for name in names:
@@ -67,6 +70,16 @@ def _staged_output(out: pathlib.Path, names: list[str], *, overwrite: bool, sour
         shutil.rmtree(out if created else staging, ignore_errors=True)
         raise
     shutil.rmtree(staging, ignore_errors=True)
+
+
+def _process_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # alive, owned by someone else
+        return True
+    return True
 
 
 def _output_names(files: list[pathlib.Path], root: pathlib.Path) -> list[str]:

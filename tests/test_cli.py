@@ -269,3 +269,14 @@ def test_a_bad_label_map_writes_nothing(tmp_path, capsys, bad):
     err = capsys.readouterr().err
     assert f"Label map {labels / '9.png'} cannot be used" in err and err.count("\n") == 1
     assert not out.exists()
+
+
+def test_outputs_left_by_a_killed_generate_are_removed(dcgan_run, tmp_path):
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    out = tmp_path / "gen"
+    stale = out / f".kitlib-partial-{dead.pid}-abc123"
+    stale.mkdir(parents=True)
+    (stale / "000000.png").write_bytes(b"half")
+    assert cli.main(["generate", str(dcgan_run), "--n", "1", "--out", str(out)]) == 0
+    assert sorted(p.name for p in out.iterdir()) == ["000000.png"]

@@ -229,3 +229,21 @@ def test_data_identity_changes_with_the_file_list(tmp_path):
     assert rd.data_identity(str(data))["files_sha256"] != first["files_sha256"]
     assert rd.data_identity("toy:faces", {"source": "toy:faces", "num_images": 64}) == {
         "source": "toy:faces", "num_images": 64}
+
+
+def test_a_failed_write_leaves_no_temporary_file(tmp_path, monkeypatch):
+    def full_disk(*args, **kwargs):
+        raise OSError(28, "No space left on device")
+
+    (tmp_path / "x.json").write_text('{"old": 1}')
+    with monkeypatch.context() as patch:
+        patch.setattr(os, "fsync", full_disk)
+        with pytest.raises(OSError, match="No space left"):
+            write_json_atomic(tmp_path / "x.json", {"new": 2})
+    assert [p.name for p in tmp_path.iterdir()] == ["x.json"] and json.loads((tmp_path / "x.json").read_text()) == {
+        "old": 1}
+    gan = _gan()
+    gan.generator.save = full_disk
+    with pytest.raises(OSError, match="No space left"):
+        gan.export(tmp_path / "run")
+    assert list((tmp_path / "run" / "export").iterdir()) == []

@@ -298,8 +298,12 @@ class Trainer(keras.Model):
         for k, net in self.generators().items():
             path = folder / f"{k}{suffix}.keras"
             tmp = path.with_name(f".{path.stem}.tmp.keras")  # removed by run_dir.clean_leftovers after a kill
-            net.save(tmp)
-            os.replace(tmp, path)
+            try:
+                net.save(tmp)
+                os.replace(tmp, path)
+            except BaseException:  # a full disk: no half-written export left behind
+                tmp.unlink(missing_ok=True)
+                raise
             out[k] = path
         return out
 
