@@ -68,3 +68,11 @@ def test_peak_memory_sees_a_temporary_allocation():
         block.sum()
         del block
     assert memory.peak_mb - memory.start_mb > 32
+
+
+def test_bench_data_prints_the_caching_and_the_memory_growth():
+    from kitlib import bench
+
+    result = bench.run("data", image_size=32, batch_size=4, steps=8, warmup=1)
+    assert result["cached"] and result["decoded_mb"] == pytest.approx(8 * 32 * 32 * 3 / 2**20)
+    assert "cached in memory: resident memory grew by" in bench.format_result(result)
