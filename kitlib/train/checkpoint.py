@@ -3,11 +3,11 @@
 A run directory is self-describing: ``generate``/``translate`` need nothing but its path.
 ```
 RUN_DIR/
-  config.json          model name, kind, trainer config, data description, knobs (written once at the start)
-  kitlib_meta.json     kitlib/Keras/TF versions + model config + last saved step (checked on restore)
+  config.json          model name, kind, trainer config, data description, knobs (written at each start)
+  kitlib_meta.json     versions, model config, identity (data, batch size, optimizers), last saved and exported step
   checkpoints/         tf.train.CheckpointManager files: all networks, all optimizers, step, RNG states, pools
   export/NAME.keras    each generator on its own, latest (a subclassed GAN cannot be saved whole in Keras 3)
-  generators/NAME_epoch_0001.keras   per-epoch generators (optional)
+  export/NAME_epoch_0001.keras       per-epoch generators
   samples/epoch_0001.png             sample grids
   history.csv          one row per epoch, appended across resumes
   .kitlib.lock         held while a process trains into the folder (owner pid and host; see ``run_dir.RunLock``)
@@ -132,10 +132,10 @@ class Checkpointer:
     export, so that a run whose final export was interrupted is finished by the next call.
 
     Args:
-        trainer: a ``kitlib.train.GANTrainer`` (compiled).
+        trainer: a ``kitlib.train.base.Trainer`` (compiled).
         run_dir: the run directory.
         max_to_keep: how many checkpoints to keep.
-        identity: JSON-able description of what the run trains on (``GANTrainer.fit`` passes data, batch size,
+        identity: JSON-able description of what the run trains on (``Trainer.fit`` passes data, batch size,
             steps per epoch and optimizers).
     """
 

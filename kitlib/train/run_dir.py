@@ -1,6 +1,6 @@
 """Run directories you can trust: one training process at a time, only kitlib's own folders, leftovers cleaned.
 
-``GANTrainer.fit(run_dir=...)`` calls ``open_run_dir`` before it writes anything: the folder must be empty, missing
+``Trainer.fit(run_dir=...)`` calls ``open_run_dir`` before it writes anything: the folder must be empty, missing
 or a kitlib run; ``RUN_DIR/.kitlib.lock`` (held with ``flock``, naming the owner's pid and host) keeps a second
 process out, and a lock left by a killed process is taken over; ``resume=False`` moves an old run aside first;
 temporary files of an interrupted write are removed.
