@@ -2,7 +2,9 @@
 
 ``make demo`` calls ``python -m kitlib demo --profile demo --out runs/demo``: every ``notebooks/NN_*.ipynb`` is
 executed with ``KITLIB_PROFILE`` set, the executed copies go to ``runs/demo/``, every image a notebook displayed is
-extracted to ``runs/demo/NN_name/figure_K.png``, and ``runs/demo/index.html`` shows them all.
+extracted to ``runs/demo/NN_name/figure_K.png``, and ``runs/demo/index.html`` shows, per notebook, one sentence of what
+it shows (notebook metadata ``kitlib.summary``), its headline number (``viz.headline``), its best figure (the last
+figure of the cell tagged ``gallery``) with a caption (``kitlib.caption``), and the other figures folded away.
 
 Example:
 >>> from kitlib.demo import find_notebooks
@@ -43,13 +45,47 @@ def extract_images(notebook_path: str | os.PathLike, out_dir: str | os.PathLike)
     return paths
 
 
+HEADLINE_MIME = "application/vnd.kitlib.headline+json"  # as kitlib.viz.HEADLINE_MIME (demo imports no TensorFlow)
+
+
+def gallery_entry(notebook_path: str | os.PathLike) -> dict:
+    """What the gallery says about an executed notebook: ``{"summary", "caption", "headline", "best"}``.
+
+    ``summary`` and ``caption`` come from the notebook's metadata ``kitlib``; ``headline`` is the text of the last
+    ``viz.headline`` output (None when there is none); ``best`` is the index, among all the notebook's figures, of
+    the last figure of the cell tagged ``gallery`` (a training cell's last epoch), else of the notebook's last figure.
+    """
+    nb = json.loads(pathlib.Path(notebook_path).read_text(encoding="utf-8"))
+    meta = nb.get("metadata", {}).get("kitlib", {})
+    entry = {"summary": meta.get("summary", ""), "caption": meta.get("caption", ""), "headline": None, "best": None}
+    count = 0
+    for cell in nb.get("cells", []):
+        tagged = "gallery" in cell.get("metadata", {}).get("tags", [])
+        for output in cell.get("outputs", []):
+            data = output.get("data", {})
+            if HEADLINE_MIME in data:
+                found = data[HEADLINE_MIME]
+                note = f" ({found['note']})" if found.get("note") else ""
+                entry["headline"] = f"{found['label']}: {found['value']:.4g}{note}"
+            if "image/png" in data:
+                if tagged:
+                    entry["best"] = count
+                count += 1
+    if entry["best"] is None and count:
+        entry["best"] = count - 1
+    return entry
+
+
 def write_gallery(out_dir: str | os.PathLike, results: list[dict]) -> pathlib.Path:
-    """Writes ``out_dir/index.html`` from ``[{"name", "status", "seconds", "images", "notebook"}]``."""
+    """Writes ``out_dir/index.html`` from ``[{"name", "status", "seconds", "images", "notebook"}]``, each optionally
+    with ``gallery_entry``'s keys: the sentence, the headline number, the best figure with its caption, then the
+    other figures in a folded ``<details>``."""
     out_dir = pathlib.Path(out_dir)
     parts = [
         "<!doctype html><html><head><meta charset='utf-8'><title>kitlib demo gallery</title>",
         "<style>body{font-family:sans-serif;margin:2em;max-width:1200px}img{max-width:100%;border:1px solid #ddd;"
-        "margin:4px}section{margin-bottom:3em}.fail{color:#b00}.ok{color:#070}</style></head><body>",
+        "margin:4px}section{margin-bottom:3em}.fail{color:#b00}.ok{color:#070}.headline{font-size:1.3em}"
+        "figure{margin:0}figcaption{color:#444;font-style:italic}details{margin-top:1em}</style></head><body>",
         "<h1>kitlib demo gallery</h1>",
         f"<p>Generated {time.strftime('%Y-%m-%d %H:%M')} by <code>make demo</code> on the embedded data.</p><ul>",
     ]
@@ -60,12 +96,22 @@ def write_gallery(out_dir: str | os.PathLike, results: list[dict]) -> pathlib.Pa
     parts.append("</ul>")
     for r in results:
         parts.append(f"<section id='{html.escape(r['name'])}'><h2>{html.escape(r['name'])}</h2>")
+        if r.get("summary"):
+            parts.append(f"<p class='summary'>{html.escape(r['summary'])}</p>")
+        if r.get("headline"):
+            parts.append(f"<p class='headline'><strong>{html.escape(r['headline'])}</strong></p>")
+        images, best = list(r["images"]), r.get("best")
+        if best is not None and 0 <= best < len(images):
+            top = images.pop(best)
+            parts.append(f"<figure><img src='{html.escape(top)}'><figcaption>{html.escape(r.get('caption') or '')}"
+                         "</figcaption></figure>")
+        parts.append(f"<details><summary>{len(images)} more figure(s), the executed notebook, time</summary>")
         parts.append(f"<p>executed notebook: <a href='{html.escape(r['notebook'])}'>{html.escape(r['notebook'])}</a>"
                      f" — {r['seconds']:.0f} s — <span class='{'ok' if r['status'] == 'ok' else 'fail'}'>"
                      f"{html.escape(r['status'])}</span></p>")
-        for img in r["images"]:
+        for img in images:
             parts.append(f"<img src='{html.escape(img)}' loading='lazy'>")
-        parts.append("</section>")
+        parts.append("</details></section>")
     parts.append("</body></html>")
     path = out_dir / "index.html"
     path.write_text("\n".join(parts), encoding="utf-8")
@@ -109,7 +155,8 @@ def run_demo(*, profile: str = "demo", out: str | os.PathLike = "runs/demo", not
         seconds = time.time() - start
         images = extract_images(target, out / path.stem) if target.exists() else []
         results.append({"name": path.stem, "status": status, "seconds": seconds, "notebook": path.name,
-                        "images": [str(p.relative_to(out)) for p in images]})
+                        "images": [str(p.relative_to(out)) for p in images],
+                        **(gallery_entry(target) if target.exists() else gallery_entry(path))})
         print(f"[demo] {path.name}: {status} in {seconds:.0f} s, {len(images)} figures", flush=True)
     index = write_gallery(out, results)
     (out / "results.json").write_text(json.dumps(results, indent=2), encoding="utf-8")

@@ -356,14 +356,24 @@ def choose_xla(choice: str = "auto", device: Device | None = None) -> tuple[bool
 
 
 def strategy():
-    """Returns a ``tf.distribute`` strategy: MultiWorker when ``TF_CONFIG`` is set, Mirrored for several GPUs,
-    else the default strategy. Build models and call ``compile`` inside ``with strategy().scope():``."""
+    """Returns a ``tf.distribute`` strategy: MultiWorker when ``TF_CONFIG`` is set, Mirrored over the GPUs when there
+    are several (Kaggle's 2x T4), Mirrored over the logical CPUs when several were configured (how the tests run the
+    same data-parallel code path on a CPU), else the default strategy. Build models and call ``compile`` inside
+    ``with strategy.scope():`` and feed global batches of a multiple of ``strategy.num_replicas_in_sync``.
+
+    Example:
+    >>> strategy().num_replicas_in_sync >= 1   # doctest: +SKIP
+    True
+    """
     import tensorflow as tf
 
     if os.environ.get("TF_CONFIG"):
         return tf.distribute.MultiWorkerMirroredStrategy()
     if len(tf.config.list_physical_devices("GPU")) > 1:
         return tf.distribute.MirroredStrategy()
+    cpus = tf.config.list_logical_devices("CPU")
+    if not tf.config.list_physical_devices("GPU") and len(cpus) > 1:
+        return tf.distribute.MirroredStrategy([d.name for d in cpus])
     return tf.distribute.get_strategy()
 
 

@@ -155,5 +155,31 @@ def plot_history(history, keys: Sequence[str] | None = None, *, title: str = "tr
     plt.show()
 
 
+HEADLINE_MIME = "application/vnd.kitlib.headline+json"
+
+
+def headline(label: str, value: float, *, note: str = "") -> str:
+    """Shows a notebook's headline number; ``make demo``'s gallery opens the notebook's section with it.
+
+    In a notebook the output also carries ``{label, value, note}`` under ``HEADLINE_MIME``; elsewhere it prints.
+    Returns the line shown.
+
+    Example:
+    >>> line = headline("hole PSNR (dB)", 19.96, note="biharmonic inpainting: 18.4")
+    headline: hole PSNR (dB) = 19.96 (biharmonic inpainting: 18.4)
+    """
+    text = f"headline: {label} = {float(value):.4g}" + (f" ({note})" if note else "")
+    try:
+        from IPython import get_ipython
+        from IPython.display import display
+    except ImportError:
+        get_ipython = None
+    if get_ipython is not None and get_ipython() is not None:
+        display({"text/plain": text, HEADLINE_MIME: {"label": label, "value": float(value), "note": note}}, raw=True)
+    else:
+        print(text)
+    return text
+
+
 # generator_picker loads run directories (a higher layer): it lives in kitlib.widgets now.
 __getattr__ = moved_names(__name__, {"generator_picker": "kitlib.widgets.generator_picker"})
