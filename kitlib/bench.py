@@ -23,11 +23,17 @@ from typing import Callable
 
 import keras
 
+from kitlib import methods
+
+# GauGAN is timed at the demo profile of its registry entry (its full one, 256 px x 32, is for GPUs).
+GAUGAN_DEMO = methods.get("gaugan").defaults("demo")
+GAUGAN_NGF = GAUGAN_DEMO["ngf"]  # ndf = min(64, 2 ngf), spade_hidden = min(128, 2 ngf), as the recipe builds them
+
 DEFAULTS = {  # image_size, batch_size, steps
     "dcgan": (64, 64, 20),
     "cyclegan": (128, 1, 10),
     "pix2pix": (256, 1, 10),  # U-Net256 at 256 px, batch 1: the paper's setting
-    "gaugan": (64, 8, 10),  # recipes.train_gaugan's demo profile (its full one, 256 px x 32, is for GPUs)
+    "gaugan": (GAUGAN_DEMO["image_size"], GAUGAN_DEMO["batch_size"], 10),
     "data": (64, 64, 10_000),
     "style": (256, 1, 10),
     "adain": (256, 4, 5),
@@ -325,9 +331,6 @@ def _pix2pix_baseline(image_size: int, batch_size: int, steps: int, warmup: int)
 
 
 # ----------------------------------------------------------------------------------------------------------- gaugan
-
-GAUGAN_NGF = 16  # recipes.train_gaugan's demo profile (ndf = min(64, 2 ngf), spade_hidden = min(128, 2 ngf))
-
 
 def _gaugan(image_size: int, batch_size: int, steps: int, precision: str, xla: str, warmup: int) -> dict:
     """``build_gaugan`` + ``GauGAN`` (with the style encoder) as the recipe builds them, on random class-id maps.
