@@ -132,6 +132,11 @@ def _cmd_train(args) -> int:
             raise SystemExit(f"train {args.model} has no --loss option (its losses are fixed by the paper's recipe). "
                              f"Received: --loss {args.loss}")
         extra["loss"] = args.loss
+    if args.variant is not None:
+        if "variant" not in inspect.signature(recipes.RECIPES[args.model]).parameters:
+            raise SystemExit(f"train {args.model} has no --variant option (one network per model). "
+                             f"Received: --variant {args.variant}")
+        extra["variant"] = args.variant
     from kitlib.train.checkpoint import RunMismatchError
 
     try:
@@ -314,6 +319,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--loss", default=None,
                    help="adversarial/training loss where the model offers a choice: dcgan bce|lsgan|hinge|wgan-gp, "
                         "cyclegan lsgan|bce|hinge, pix2pix l1|gan|cgan|l1+gan|l1+cgan, ddim/palette mae|mse")
+    p.add_argument("--variant", default=None,
+                   help="network variant where the model offers one: dcgan radford (default) | seed (the report's "
+                        "networks), ddim/palette tiny|small|keras_io")
     p.add_argument("--no-resume", action="store_true", help="start over even if RUN_DIR has a checkpoint")
     p.add_argument("--minutes", type=float, default=None,
                    help="time budget of this run: stop after N minutes with a checkpoint and exports (train again "

@@ -37,3 +37,25 @@ def test_inpainting_holds_out_the_heldout_folder(tmp_path):
     assert (run / "metrics.md").read_text().startswith("Held-out 3 images")
     info = json.loads((run / "config.json").read_text())["data"]
     assert info["held_out"] == 3 and info["num_images"] == 19
+
+
+def test_train_dcgan_defaults_to_the_32_filter_radford_dcgan_and_keeps_the_report_network(tmp_path):
+    from kitlib import cli
+
+    args = ["--data", "toy:faces", "--limit", "16", "--batch-size", "8", "--image-size", "32", "--epochs", "1",
+            "--precision", "float32"]
+    assert cli.main(["train", "dcgan", "--out", str(tmp_path / "default"), *args]) == 0
+    config = json.loads((tmp_path / "default" / "config.json").read_text())
+    assert (config["variant"], config["filters"]) == ("radford", 32)
+    assert cli.main(["train", "dcgan", "--out", str(tmp_path / "report"), "--variant", "seed", *args]) == 0
+    assert json.loads((tmp_path / "report" / "config.json").read_text())["variant"] == "seed"
+    assert load_generator(tmp_path / "report").name == "report_generator"
+
+
+def test_variant_is_refused_where_the_model_has_one_network(tmp_path):
+    import pytest
+
+    from kitlib import cli
+
+    with pytest.raises(SystemExit, match="train pix2pix has no --variant option"):
+        cli.main(["train", "pix2pix", "--out", str(tmp_path / "run"), "--variant", "seed"])
