@@ -11,9 +11,9 @@ from kitlib import runtime
 
 TRAIN_STEP = """
 import kitlib, keras, numpy as np
-from kitlib.models.layers import LeakyReLU
+from kitlib.models.layers import LeakyReLU, NearestUpSampling2D
 model = keras.Sequential([keras.Input((16, 16, 3)), keras.layers.Conv2D(8, 4, strides=2, padding="same"),
-                          LeakyReLU(0.3), keras.layers.Flatten(), keras.layers.Dense(1)])
+                          LeakyReLU(0.3), NearestUpSampling2D(2), keras.layers.Flatten(), keras.layers.Dense(1)])
 model.compile("adam", "mse")
 model.fit(np.zeros((4, 16, 16, 3)), np.zeros((4, 1)), verbose=0)
 print("trained")
@@ -37,8 +37,9 @@ def test_stderr_filter_drops_info_lines_and_keeps_errors(capfd):
 
 
 def test_training_step_prints_no_tensorflow_log_lines():
-    """kitlib imported first: TensorFlow's start-up lines are filtered, and a conv + bias + LeakyReLU training step
-    no longer makes Grappler's remapper fail (with keras.layers.LeakyReLU it prints `E0000 ... remapper failed`)."""
+    """kitlib imported first: TensorFlow's start-up lines are filtered, a conv + bias + LeakyReLU training step no
+    longer makes Grappler's remapper fail (keras.layers.LeakyReLU: `E0000 ... remapper failed`), and nearest
+    upsampling no longer prints `E0000 ... oneDNN supports DT_INT32 only ...` (keras.layers.UpSampling2D does)."""
     done = _run(TRAIN_STEP)
     assert done.returncode == 0, done.stderr
     assert "trained" in done.stdout
@@ -72,3 +73,24 @@ def test_leaky_relu_equals_keras(slope):
     np.testing.assert_array_equal(tape.gradient(loss_ours, x).numpy(), tape.gradient(loss_theirs, x).numpy())
     again = keras.saving.deserialize_keras_object(keras.saving.serialize_keras_object(ours))
     assert type(again) is LeakyReLU and again.negative_slope == slope
+
+
+@pytest.mark.parametrize("size", [(2, 2), (2, 3)])
+def test_nearest_upsampling_equals_keras(size):
+    import keras
+    import tensorflow as tf
+
+    from kitlib.models.layers import NearestUpSampling2D
+
+    x = tf.constant(np.random.default_rng(1).normal(size=(2, 3, 4, 5)).astype("float32"))
+    ours, theirs = NearestUpSampling2D(size), keras.layers.UpSampling2D(size)
+    with tf.GradientTape(persistent=True) as tape:
+        tape.watch(x)
+        y_ours, y_theirs = ours(x), theirs(x)
+        weights = tf.constant(np.random.default_rng(2).normal(size=y_ours.shape).astype("float32"))
+        loss_ours, loss_theirs = tf.reduce_sum(y_ours * weights), tf.reduce_sum(y_theirs * weights)
+    np.testing.assert_array_equal(y_ours.numpy(), y_theirs.numpy())
+    np.testing.assert_allclose(tape.gradient(loss_ours, x).numpy(), tape.gradient(loss_theirs, x).numpy(), rtol=1e-5, atol=1e-6)
+    again = keras.saving.deserialize_keras_object(keras.saving.serialize_keras_object(ours))
+    assert type(again) is NearestUpSampling2D and again.size == size
+    assert ours.compute_output_shape((None, 3, 4, 5)) == (None, 6, 4 * size[1], 5)

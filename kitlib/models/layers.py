@@ -333,6 +333,31 @@ class LeakyReLU(keras.layers.LeakyReLU):
 
 
 @keras.saving.register_keras_serializable(package="kitlib")
+class NearestUpSampling2D(keras.layers.UpSampling2D):
+    """`keras.layers.UpSampling2D` with nearest interpolation, channels-last, computed by ``broadcast_to`` and a
+    reshape (same values and gradients).
+
+    Why: Keras computes it with ``tf.repeat``, whose training graph makes TensorFlow's oneDNN build print ``E0000 ...
+    oneDNN supports DT_INT32 only on platforms with AVX-512`` (even on AVX-512 CPUs) before falling back.
+
+    Example:
+    >>> import numpy as np
+    >>> NearestUpSampling2D(2)(np.arange(4, dtype="float32").reshape(1, 2, 2, 1))[0, :, :, 0].numpy().tolist()
+    [[0.0, 0.0, 1.0, 1.0], [0.0, 0.0, 1.0, 1.0], [2.0, 2.0, 3.0, 3.0], [2.0, 2.0, 3.0, 3.0]]
+    """
+
+    def __init__(self, size=(2, 2), **kwargs):
+        kwargs.pop("interpolation", None)
+        kwargs.pop("data_format", None)
+        super().__init__(size, data_format="channels_last", interpolation="nearest", **kwargs)
+
+    def call(self, inputs):
+        (fh, fw), shape = self.size, tf.shape(inputs)
+        tiled = tf.broadcast_to(inputs[:, :, None, :, None, :], [shape[0], shape[1], fh, shape[2], fw, shape[3]])
+        return tf.reshape(tiled, [shape[0], shape[1] * fh, shape[2] * fw, shape[3]])
+
+
+@keras.saving.register_keras_serializable(package="kitlib")
 class ReflectionPadding2D(keras.layers.Layer):
     """Reflection padding of H and W (as in Johnson et al. / CycleGAN ResNet generators).
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import keras
 
-from kitlib.models.layers import FusedBatchNormalization
+from kitlib.models.layers import FusedBatchNormalization, NearestUpSampling2D
 
 
 def _conv_block(x, filters: int, name: str):
@@ -64,7 +64,7 @@ def build_segmenter(image_size: int, num_classes: int, *, filters: int = 16, dep
         x = keras.layers.MaxPooling2D(2, name=f"down{i}_pool")(x)
     x = _conv_block(x, filters * 2**depth, name="bottleneck")
     for i in reversed(range(depth)):
-        x = keras.layers.UpSampling2D(2, name=f"up{i}_upsample")(x)
+        x = NearestUpSampling2D(2, name=f"up{i}_upsample")(x)
         x = keras.layers.Concatenate(name=f"up{i}_skip")([x, skips[i]])
         x = _conv_block(x, filters * 2**i, name=f"up{i}")
     logits = keras.layers.Conv2D(num_classes, 1, dtype="float32", name="logits")(x)
