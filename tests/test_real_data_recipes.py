@@ -59,3 +59,16 @@ def test_variant_is_refused_where_the_model_has_one_network(tmp_path):
 
     with pytest.raises(SystemExit, match="train pix2pix has no --variant option"):
         cli.main(["train", "pix2pix", "--out", str(tmp_path / "run"), "--variant", "seed"])
+
+
+def test_inpainting_photos_default_to_the_recipe_that_beat_biharmonic(tmp_path):
+    _photos(tmp_path / "photos" / "train", 16, seed=0)
+    _photos(tmp_path / "photos" / "heldout", 2, seed=1)
+    run = recipes.train("pix2pix", out=tmp_path / "run", data=f"inpaint:{tmp_path / 'photos'}", epochs=1,
+                        image_size=32, precision="float32")
+    config = json.loads((run / "config.json").read_text())
+    assert (config["model"]["loss"], config["test_mode"], config["batch_size"]) == ("l1", "eval", 8)
+    toy = recipes.train("pix2pix", out=tmp_path / "toy", data="toy:landscapes", limit=16, epochs=1, image_size=32,
+                        precision="float32")
+    config = json.loads((toy / "config.json").read_text())
+    assert (config["model"]["loss"], config["test_mode"], config["batch_size"]) == ("l1+cgan", "paper", 1)
