@@ -99,6 +99,63 @@ def _output_names(files: list[pathlib.Path], root: pathlib.Path) -> list[str]:
     return names
 
 
+# registry key -> the `train` option that sets it
+TRAIN_OPTIONS = {"image_size": "--image-size", "batch_size": "--batch-size", "epochs": "--epochs", "loss": "--loss",
+                 "num_images": "--limit", "variant": "--variant", "unet": "--variant"}
+
+
+def train_defaults(model: str, setup: str | None = None) -> dict:
+    """What ``train MODEL`` uses for what the command line leaves out, under the active profile: the registry's
+    defaults (the notebook's parameters cell), except where the recipe declares its own keyword default.
+
+    Example:
+    >>> train_defaults("dcgan")["variant"], train_defaults("pix2pix")["loss"]
+    ('radford', 'l1+cgan')
+    """
+    from kitlib import methods, recipes
+
+    values = methods.get(model).defaults(setup=setup)
+    params = inspect.signature(recipes.recipe(model)).parameters
+    for key in values:
+        if key in params and params[key].default not in (None, inspect.Parameter.empty):
+            values[key] = params[key].default
+    return values
+
+
+def _train_defaults_text(model: str) -> str:
+    """The defaults block of ``train MODEL --help``: one ``key = value`` line per registry default."""
+    from kitlib import methods, runtime
+
+    method = methods.get(model)
+    lines = [f"\n{model}: {method.title}"]
+    if method.losses:
+        lines.append(f"--loss: {' | '.join(method.losses)}")
+    for setup in (None, *method.setups):
+        source = f"the parameters cell of notebooks/{method.notebook}.ipynb" if setup is None else "chosen by --data"
+        lines.append(f"defaults for the {runtime.profile()} profile{'' if setup is None else f', setup {setup!r}'} "
+                     f"(KITLIB_PROFILE=quick|demo|full; {source}):")
+        registry = method.defaults(setup=setup)
+        for key, value in train_defaults(model, setup).items():
+            note = [TRAIN_OPTIONS[key]] if key in TRAIN_OPTIONS else []
+            if value != registry[key]:
+                note.append(f"the recipe's own default; the notebook's: {registry[key]!r}")
+            lines.append(f"  {key} = {value!r}" + (f"  ({'; '.join(note)})" if note else ""))
+    return "\n".join(lines) + "\n"
+
+
+class _TrainHelp(argparse.Action):
+    """``-h/--help`` of ``train``: the usual help, then the defaults of the model named before it."""
+
+    def __init__(self, option_strings, dest=argparse.SUPPRESS, default=argparse.SUPPRESS, help=None):
+        super().__init__(option_strings, dest=dest, default=default, nargs=0, help=help)
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        model = getattr(namespace, "model", None)
+        extra = _train_defaults_text(model) if model else "\nRun `train MODEL --help` for a model's defaults.\n"
+        parser._print_message(parser.format_help() + extra, sys.stdout)
+        parser.exit()
+
+
 def _cmd_info(args) -> int:
     from kitlib import runtime
 
@@ -126,14 +183,19 @@ def _cmd_demo(args) -> int:
 def _cmd_train(args) -> int:
     from kitlib import recipes
 
+    from kitlib import methods
+
     extra = {}
     if args.loss is not None:
-        if "loss" not in inspect.signature(recipes.RECIPES[args.model]).parameters:
+        losses = methods.get(args.model).losses
+        if not losses:
             raise SystemExit(f"train {args.model} has no --loss option (its losses are fixed by the paper's recipe). "
                              f"Received: --loss {args.loss}")
+        if args.loss not in losses:
+            raise SystemExit(f"train {args.model} --loss must be one of {', '.join(losses)}. Received: --loss {args.loss}")
         extra["loss"] = args.loss
     if args.variant is not None:
-        if "variant" not in inspect.signature(recipes.RECIPES[args.model]).parameters:
+        if "variant" not in inspect.signature(recipes.recipe(args.model)).parameters:
             raise SystemExit(f"train {args.model} has no --variant option (one network per model). "
                              f"Received: --variant {args.variant}")
         extra["variant"] = args.variant
@@ -152,12 +214,17 @@ def _cmd_train(args) -> int:
 
 
 def _load_generator(run_dir: pathlib.Path, name: str | None):
+    """``(config, method, network)``: the run's config.json, its registry entry and an exported network, loaded
+    with the entry's custom layers."""
+    import keras
+
+    from kitlib import methods
     from kitlib.train.checkpoint import load_generator, read_run_config
 
     config = read_run_config(run_dir)
-    if config.get("trainer") == "DiffusionModel":
-        import kitlib.train.diffusion  # noqa: F401  (registers the diffusion layers before loading)
-    return config, load_generator(run_dir, name=name)
+    method = methods.for_run(config)
+    with keras.saving.custom_object_scope(method.custom_objects()):
+        return config, method, load_generator(run_dir, name=name)
 
 
 def _cmd_generate(args) -> int:
@@ -168,24 +235,16 @@ def _cmd_generate(args) -> int:
     from kitlib.images import to_uint8
 
     run_dir = pathlib.Path(args.run_dir)
-    config, generator = _load_generator(run_dir, args.generator)
-    if config.get("kind") != "unconditional":
-        raise ValueError(f"{run_dir} holds an image-to-image model ({config.get('trainer')}): use "
+    config, method, generator = _load_generator(run_dir, args.generator)
+    if method.kind != "unconditional":
+        raise ValueError(f"{run_dir} holds an image-to-image model ({method.name}): use "
                          f"`python -m kitlib translate {run_dir} --input DIR --out DIR`.")
     out = pathlib.Path(args.out)
     rng = np.random.default_rng(args.seed)
-    if config.get("trainer") == "DiffusionModel":  # DDIM sampling of the exported EMA network
-        from kitlib.infer.diffusion import ddim_generate, sampling_options
 
-        options = sampling_options(config, steps=args.steps)
-
-        def sample(n):
-            return ddim_generate(generator, n, seed=int(rng.integers(2**31)), **options)
-    else:
-        latent_dim = int(generator.input_shape[-1])
-
-        def sample(n):
-            return generator(rng.standard_normal((n, latent_dim)).astype("float32"), training=False)
+    def sample(n):  # one seed per batch, drawn from --seed
+        return method.infer(generator, n, **method.run_options(config, steps=args.steps,
+                                                               seed=int(rng.integers(2**31))))
     names = [f"{i:06d}.png" for i in range(args.n)]
     with _staged_output(out, names, overwrite=args.overwrite) as staging:
         for start in range(0, args.n, args.batch_size):
@@ -203,14 +262,12 @@ def _cmd_translate(args) -> int:
 
     from kitlib.images import to_float, to_uint8
 
-    import kitlib.models.spade  # noqa: F401  (registers the SPADE layers, so GauGAN generators load)
-
     run_dir = pathlib.Path(args.run_dir)
-    config, generator = _load_generator(run_dir, args.generator)
-    if config.get("kind") != "translation":
-        raise ValueError(f"{run_dir} holds an unconditional model ({config.get('trainer')}): use "
+    config, method, generator = _load_generator(run_dir, args.generator)
+    if method.kind != "translation":
+        raise ValueError(f"{run_dir} holds an unconditional model ({method.name}): use "
                          f"`python -m kitlib generate {run_dir} --n N --out DIR`.")
-    if config.get("trainer") == "GauGAN":  # label maps (class ids, or colours of the run's palette) -> images
+    if method.inputs == "label_maps":  # GauGAN: label maps (class ids, or colours of the run's palette) -> images
         from kitlib.data.labels import LABEL_EXTENSIONS, read_label_map
         from kitlib.infer.spade import synthesize_folder
 
@@ -234,27 +291,11 @@ def _cmd_translate(args) -> int:
         return 0
     from kitlib.data.folders import pil_to_rgb, scan_images
 
-    if config.get("trainer") == "DiffusionModel":  # DDIM sampling of the exported EMA network
-        from kitlib.infer.diffusion import ddim_translate, sampling_options
+    size = int(generator.inputs[0].shape[1])
+    options = method.run_options(config, steps=args.steps, seed=args.seed)
 
-        size = int(config["model"]["image_shape"][0])
-        options = sampling_options(config, steps=args.steps)
-
-        def apply(x):
-            return ddim_translate(generator, x, seed=args.seed, **options)
-    elif config.get("trainer") == "Pix2Pix":  # the run's test-time behaviour: "paper" (dropout on) or "eval"
-        from kitlib.infer.pix2pix import translate as pix2pix_translate
-
-        size = int(generator.input_shape[1])
-        test_mode = config.get("test_mode", "eval")
-
-        def apply(x):
-            return pix2pix_translate(generator, x, test_mode=test_mode)
-    else:
-        size = int(generator.input_shape[1])
-
-        def apply(x):
-            return generator(x, training=False)
+    def apply(x):
+        return method.infer(generator, x, **options)
     report = scan_images(args.input)
     if not report.good:
         raise ValueError(f"No readable images in {args.input}: {report.summary()}")
@@ -304,21 +345,22 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--only", nargs="*", help="notebook prefixes or names, e.g. 00 01")
     p.set_defaults(func=_cmd_demo)
 
-    from kitlib.recipes import RECIPES
+    from kitlib.recipes import trainable
 
-    p = sub.add_parser("train", help="train a model headless")
-    p.add_argument("model", choices=sorted(RECIPES))
+    p = sub.add_parser("train", help="train a model headless", add_help=False)
+    p.add_argument("-h", "--help", action=_TrainHelp, help="show this help and, after MODEL, its defaults")
+    p.add_argument("model", choices=trainable())
     p.add_argument("--data", default=None, help="image folder, or toy:FAMILY for embedded data (default: toy data)")
     p.add_argument("--out", required=True, help="run directory (resumed if it holds a checkpoint)")
-    p.add_argument("--epochs", type=_positive_int, default=None)
-    p.add_argument("--batch-size", type=_positive_int, default=None)
-    p.add_argument("--image-size", type=_positive_int, default=None)
-    p.add_argument("--limit", type=_positive_int, default=None, help="use at most this many images")
+    p.add_argument("--epochs", type=_positive_int, default=None, help="default: the profile's (train MODEL --help)")
+    p.add_argument("--batch-size", type=_positive_int, default=None, help="default: the profile's")
+    p.add_argument("--image-size", type=_positive_int, default=None, help="default: the profile's")
+    p.add_argument("--limit", type=_positive_int, default=None,
+                   help="use at most this many images (toy data: default num_images, the profile's)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--precision", default="auto")
     p.add_argument("--loss", default=None,
-                   help="adversarial/training loss where the model offers a choice: dcgan bce|lsgan|hinge|wgan-gp, "
-                        "cyclegan lsgan|bce|hinge, pix2pix l1|gan|cgan|l1+gan|l1+cgan, ddim/palette mae|mse")
+                   help="adversarial/training loss where the model offers a choice (train MODEL --help lists them)")
     p.add_argument("--variant", default=None,
                    help="network variant where the model offers one: dcgan radford (default) | seed (the report's "
                         "networks), ddim/palette tiny|small|keras_io")

@@ -20,6 +20,7 @@ from typing import Any, Callable, Mapping
 
 PROFILES = ("quick", "demo", "full")
 KINDS = ("unconditional", "translation", "stylization")
+INPUTS = ("images", "label_maps")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -44,6 +45,13 @@ class Method:
         setups: named alternative defaults, ``{setup: {profile: overrides}}`` (CycleGAN's ``"pixel_art"``).
         config_match: ``{key: value}`` of ``config["model"]`` that tells this method's runs apart from another
             method with the same trainer (``palette``: ``{"conditional": True}``).
+        infer_options: ``f(config, *, steps, seed) -> dict``, the keyword arguments ``python -m kitlib generate`` /
+            ``translate`` pass to ``infer`` for a run (``config.json``; ``--steps``, ``--seed``). Default: ``{"seed":
+            seed}`` for unconditional methods (``infer(network, n, seed=...)``), ``{}`` for translations
+            (``infer(network, images)``).
+        inputs: what ``translate --input`` holds: ``"images"`` or ``"label_maps"`` (GauGAN: one image per map).
+        recipe: the headless training function of ``python -m kitlib train NAME`` when it is not in
+            ``kitlib.recipes.RECIPES`` (a new method can bring its own, next to its trainer).
     """
 
     name: str
@@ -61,10 +69,15 @@ class Method:
     custom_layers: tuple[type, ...] = ()
     setups: Mapping[str, Mapping[str, Mapping[str, Any]]] = dataclasses.field(default_factory=dict)
     config_match: Mapping[str, Any] = dataclasses.field(default_factory=dict)
+    infer_options: Callable[..., dict] | None = None
+    inputs: str = "images"
+    recipe: Callable | None = None
 
     def __post_init__(self):
         if self.kind not in KINDS:
             raise ValueError(f"Method {self.name!r}: kind must be one of {KINDS}. Received: kind={self.kind!r}")
+        if self.inputs not in INPUTS:
+            raise ValueError(f"Method {self.name!r}: inputs must be one of {INPUTS}. Received: inputs={self.inputs!r}")
         if tuple(self.profiles) != PROFILES:
             raise ValueError(f"Method {self.name!r}: profiles must be {PROFILES}, in that order. Received: "
                              f"{tuple(self.profiles)}")
@@ -103,6 +116,18 @@ class Method:
             values.update(self.setups[setup][profile])
         return values
 
+    def run_options(self, config: dict, *, steps: int | None = None, seed: int = 0) -> dict[str, Any]:
+        """The keyword arguments of ``infer`` for a run directory's ``config`` (see ``infer_options``).
+
+        Example:
+        >>> from kitlib import methods
+        >>> methods.get("dcgan").run_options({}, seed=3)
+        {'seed': 3}
+        """
+        if self.infer_options is not None:
+            return self.infer_options(config, steps=steps, seed=seed)
+        return {"seed": seed} if self.kind == "unconditional" else {}
+
     def custom_objects(self) -> dict[str, type]:
         """``{registered name: class}`` of the custom layers, for ``keras.saving.load_model(custom_objects=...)``.
 
@@ -116,4 +141,4 @@ class Method:
         return {keras.saving.get_registered_name(c): c for c in self.custom_layers}
 
 
-__all__ = ["KINDS", "PROFILES", "Method"]
+__all__ = ["INPUTS", "KINDS", "PROFILES", "Method"]

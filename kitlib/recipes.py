@@ -1,7 +1,8 @@
 """Headless training recipes behind ``python -m kitlib train MODEL``: the same steps as the notebooks.
 
-Each recipe builds data, models and trainer at the sizes of the active profile (``kitlib.runtime.pick``), trains
-into a run directory (resuming if it holds a checkpoint) and returns its path.
+Each recipe builds data, models and trainer at the sizes of the active profile, read from the method registry
+(``kitlib.methods.get(NAME).defaults()``: the values of the notebook's parameters cell), trains into a run directory
+(resuming if it holds a checkpoint) and returns its path.
 
 Example:
 >>> from kitlib.recipes import RECIPES
@@ -15,15 +16,22 @@ import pathlib
 from typing import Callable
 
 
-def _images(data: str | None, *, default_family: str, image_size: int, limit: int | None, seed: int):
-    """Unbatched uint8 images: ``toy:FAMILY`` (embedded data) or an image folder."""
+def _defaults(method: str, setup: str | None = None, profile: str | None = None) -> dict:
+    """The registry's defaults of ``method`` for ``profile`` (default: the active one)."""
+    from kitlib import methods
+
+    return methods.get(method).defaults(profile, setup)
+
+
+def _images(data: str | None, *, default_family: str, image_size: int, num_images: int, limit: int | None,
+            seed: int):
+    """Unbatched uint8 images: ``toy:FAMILY`` (embedded data, ``limit or num_images`` of them) or an image folder."""
     from kitlib import data as kdata
-    from kitlib import runtime
 
     spec = data or f"toy:{default_family}"
     if spec.startswith("toy:"):
         family = spec[4:]
-        n = limit or runtime.pick(quick=64, demo=2048, full=20000)
+        n = limit or num_images
         makers = {"faces": kdata.toy.faces, "paintings": kdata.toy.paintings, "drawings": kdata.toy.drawings}
         if family not in makers:
             raise ValueError(f"--data toy:FAMILY must name one of {sorted(makers)} for this model. Received: {spec!r}")
@@ -39,14 +47,12 @@ def _time_budget(minutes) -> list:
     return [] if minutes is None else [TimeBudget(minutes)]
 
 
-def _budget_epochs(epochs, minutes, **profile):
-    """The run's epochs: the user's, else the profile's; with a budget and no ``epochs``, the full profile's (the
-    budget then ends the run)."""
-    from kitlib import runtime
-
+def _budget_epochs(epochs, minutes, method: str, setup: str | None = None) -> int:
+    """The run's epochs: the user's, else the registry's for the active profile; with a budget and no ``epochs``,
+    the full profile's (the budget then ends the run)."""
     if epochs:
         return epochs
-    return profile["full"] if minutes is not None else runtime.pick(**profile)
+    return _defaults(method, setup, "full" if minutes is not None else None)["epochs"]
 
 
 def _fit(model, batches, *, callbacks: list, **kwargs) -> None:
@@ -61,14 +67,15 @@ def _fit(model, batches, *, callbacks: list, **kwargs) -> None:
 
 
 def train_dcgan(*, data=None, out, epochs=None, batch_size=None, image_size=None, seed=0, precision="auto",
-                limit=None, resume=True, variant="radford", loss="bce", minutes=None, filters=None,
-                diff_augment=None, lr=None) -> pathlib.Path:
+                limit=None, resume=True, variant="radford", loss=None, minutes=None, filters=None,
+                diff_augment=None, lr=None, half_batch=False) -> pathlib.Path:
     """DCGAN (notebook 01) on toy faces or an image folder.
 
     The default is Radford et al.'s DCGAN at width ``filters=32``: on real anime faces it beat the seed report's
     networks (``variant="seed"``) and the 64-filter Radford DCGAN at a fixed CPU budget (assets/real_data/).
     ``filters`` sets the Radford networks' width, ``diff_augment`` a DiffAugment policy (e.g.
-    ``"color,translation"``), ``lr`` both Adam learning rates (default 2e-4, beta_1 0.5).
+    ``"color,translation"``), ``lr`` both Adam learning rates (default 2e-4, beta_1 0.5), ``half_batch`` the seed
+    report's discriminator discipline (notebook 01 turns it on with the report's networks).
     """
     budget = _time_budget(minutes)
     from kitlib import data as kdata
@@ -77,15 +84,16 @@ def train_dcgan(*, data=None, out, epochs=None, batch_size=None, image_size=None
     from kitlib.train.run_dir import data_identity
 
     runtime.setup(seed=seed, precision=precision)
-    image_size = image_size or runtime.pick(quick=32, demo=64, full=64)
-    batch_size = batch_size or runtime.pick(quick=16, demo=64, full=64)
-    epochs = _budget_epochs(epochs, minutes, quick=1, demo=10, full=100)
-    images, data_info = _images(data, default_family="faces", image_size=image_size, limit=limit, seed=seed)
+    d = _defaults("dcgan")
+    image_size, batch_size, loss = image_size or d["image_size"], batch_size or d["batch_size"], loss or d["loss"]
+    epochs = _budget_epochs(epochs, minutes, "dcgan")
+    images, data_info = _images(data, default_family="faces", image_size=image_size, num_images=d["num_images"],
+                                limit=limit, seed=seed)
     batches = kdata.prepare(images, batch_size, seed=seed)
     if variant == "radford":
         filters = filters or 32
     generator, discriminator = build_dcgan(variant, image_size=image_size, **({"filters": filters} if filters else {}))
-    gan = train.GAN(generator, discriminator, loss=loss, diff_augment=diff_augment, seed=seed)
+    gan = train.GAN(generator, discriminator, loss=loss, half_batch=half_batch, diff_augment=diff_augment, seed=seed)
     gan.compile(*(train.FusedAdam(lr, beta_1=0.5) for _ in range(2)) if lr else ())
     run_dir = pathlib.Path(out)
     run_info = dict(data=data_identity(data, data_info), batch_size=batch_size, image_size=image_size, variant=variant,
@@ -109,7 +117,7 @@ def _diffusion_run(model, batches, *, out, epochs, resume, budget=(), **config) 
 
 
 def train_ddim(*, data=None, out, epochs=None, batch_size=None, image_size=None, seed=0, precision="auto",
-               limit=None, resume=True, variant=None, loss="mae", sampling_steps=None, minutes=None) -> pathlib.Path:
+               limit=None, resume=True, variant=None, loss=None, sampling_steps=None, minutes=None) -> pathlib.Path:
     """Unconditional DDIM (notebook 07) on toy faces or an image folder."""
     budget = _time_budget(minutes)
     from kitlib import data as kdata
@@ -118,12 +126,12 @@ def train_ddim(*, data=None, out, epochs=None, batch_size=None, image_size=None,
     from kitlib.train.diffusion import DiffusionModel
 
     runtime.setup(seed=seed, precision=precision)
-    image_size = image_size or runtime.pick(quick=32, demo=32, full=64)
-    batch_size = batch_size or runtime.pick(quick=16, demo=32, full=64)
-    epochs = _budget_epochs(epochs, minutes, quick=1, demo=10, full=80)
-    variant = variant or runtime.pick(quick="tiny", demo="small", full="keras_io")
-    sampling_steps = sampling_steps or runtime.pick(quick=3, demo=20, full=50)
-    images, data_info = _images(data, default_family="faces", image_size=image_size, limit=limit, seed=seed)
+    d = _defaults("ddim")
+    image_size, batch_size, loss = image_size or d["image_size"], batch_size or d["batch_size"], loss or d["loss"]
+    epochs = _budget_epochs(epochs, minutes, "ddim")
+    variant, sampling_steps = variant or d["unet"], sampling_steps or d["sampling_steps"]
+    images, data_info = _images(data, default_family="faces", image_size=image_size, num_images=d["num_images"],
+                                limit=limit, seed=seed)
     batches = kdata.prepare(images, batch_size, seed=seed)
     network = diffusion_unet(image_size, **DIFFUSION_UNET_VARIANTS[variant])
     model = DiffusionModel(network, loss=loss, sampling_steps=sampling_steps, seed=seed)
@@ -132,8 +140,8 @@ def train_ddim(*, data=None, out, epochs=None, batch_size=None, image_size=None,
 
 
 def train_palette(*, data=None, out, epochs=None, batch_size=None, image_size=None, seed=0, precision="auto",
-                  limit=None, resume=True, variant=None, loss="mae", sampling_steps=None,
-                  min_cell=4, minutes=None) -> pathlib.Path:
+                  limit=None, resume=True, variant=None, loss=None, sampling_steps=None,
+                  min_cell=None, minutes=None) -> pathlib.Path:
     """Image-conditioned diffusion (Palette, notebook 07): drawing -> pixel art on the embedded exact pairs
     (``toy:pixel_art``, the default), or a folder of A|B side-by-side pairs (condition on the left)."""
     import numpy as np
@@ -150,13 +158,12 @@ def train_palette(*, data=None, out, epochs=None, batch_size=None, image_size=No
         raise ValueError(f"train palette needs (condition, target) pairs: --data toy:pixel_art or a folder of A|B "
                          f"images. Received: {spec!r}")
     runtime.setup(seed=seed, precision=precision)
-    image_size = image_size or runtime.pick(quick=32, demo=32, full=64)
-    batch_size = batch_size or runtime.pick(quick=16, demo=32, full=64)
-    epochs = _budget_epochs(epochs, minutes, quick=1, demo=10, full=80)
-    variant = variant or runtime.pick(quick="tiny", demo="small", full="keras_io")
-    sampling_steps = sampling_steps or runtime.pick(quick=3, demo=20, full=50)
+    d = _defaults("palette")
+    image_size, batch_size, loss = image_size or d["image_size"], batch_size or d["batch_size"], loss or d["loss"]
+    epochs = _budget_epochs(epochs, minutes, "palette")
+    variant, sampling_steps, min_cell = variant or d["unet"], sampling_steps or d["sampling_steps"], min_cell or d["min_cell"]
     if spec == "toy:pixel_art":
-        n = limit or runtime.pick(quick=64, demo=2048, full=20000)
+        n = limit or d["num_images"]
         art, _, drawings = kdata.toy.make_pixel_art(n, image_size, seed, cell_sizes=tuple(range(min_cell, 8)))
         pairs = tf.data.Dataset.from_tensor_slices((drawings, art))
         data_info = {"source": spec, "num_images": n, "min_cell": min_cell}
@@ -176,7 +183,7 @@ def train_palette(*, data=None, out, epochs=None, batch_size=None, image_size=No
 
 def train_cyclegan(*, data=None, out, epochs=None, batch_size=None, image_size=None, seed=0, precision="auto",
                    limit=None, resume=True, generator=None, discriminator=None, loss=None, filters=None,
-                   min_cell=4, num_toy=None, minutes=None) -> pathlib.Path:
+                   min_cell=None, num_toy=None, minutes=None) -> pathlib.Path:
     """CycleGAN (notebooks 02 and 03): toy landscapes -> paintings by default.
 
     ``--data`` as in ``kitlib.train.cyclegan.load_unpaired``: ``toy:drawings,pixel_art``, a gan-getting-started or
@@ -192,17 +199,13 @@ def train_cyclegan(*, data=None, out, epochs=None, batch_size=None, image_size=N
 
     budget = _time_budget(minutes)
     runtime.setup(seed=seed, precision=precision)
-    pixel = "pixel" in (data or "").lower()
-    # demo sizes are those of notebooks 03 (pixel art) and 02 (landscapes -> paintings)
-    image_size = image_size or runtime.pick(quick=32, demo=32 if pixel else 64, full=256)
-    batch_size = batch_size or runtime.pick(quick=1, demo=4 if pixel else 1, full=32 if pixel else 1)
-    epochs = _budget_epochs(epochs, minutes, quick=1, demo=6, full=50 if pixel else 200)
-    filters = filters or runtime.pick(quick=8, demo=32 if pixel else 16, full=64)
-    num_toy = num_toy or runtime.pick(quick=8, demo=400 if pixel else 300, full=4000)
-    generator = generator or ("seed_unet" if pixel else runtime.pick(quick="resnet_6blocks", demo="resnet_6blocks",
-                                                                       full="resnet_9blocks"))
-    discriminator = discriminator or ("seed_patchgan" if pixel else "patchgan_70")
-    loss = loss or ("bce" if pixel else "lsgan")
+    setup = "pixel_art" if "pixel" in (data or "").lower() else None  # notebook 03's setup, else notebook 02's
+    pixel, d = setup is not None, _defaults("cyclegan", setup)
+    image_size, batch_size, filters = image_size or d["image_size"], batch_size or d["batch_size"], filters or d["filters"]
+    epochs = _budget_epochs(epochs, minutes, "cyclegan", setup)
+    num_toy, min_cell = num_toy or d["num_images"], min_cell or d["min_cell"]
+    generator, discriminator = generator or d["generator"], discriminator or d["discriminator"]
+    loss = loss or d["loss"]
     domain_a, domain_b, info = load_unpaired(data, image_size=image_size, num_toy=num_toy + 4, limit=limit, seed=seed,
                                              min_cell=min_cell if pixel else None)
     held_a, held_b = (next(iter(d.take(4).batch(4))).numpy() for d in (domain_a, domain_b))
@@ -210,19 +213,20 @@ def train_cyclegan(*, data=None, out, epochs=None, batch_size=None, image_size=N
     batches = unpaired(kdata.prepare(domain_a.skip(4), batch_size, seed=seed, augment=augment),
                        kdata.prepare(domain_b.skip(4), batch_size, seed=seed + 1, augment=augment))
     gan = build_cyclegan(generator, discriminator, image_size=image_size, filters=filters, loss=loss, seed=seed)
-    steps = batches.steps_per_epoch
+    steps = d["steps_per_epoch"] or batches.steps_per_epoch  # None (pixel art): a pass over the larger domain
     gan.compile(constant_steps=(epochs - epochs // 2) * steps, decay_steps=(epochs // 2) * steps)
     gan.set_sample_inputs(held_a, held_b, cycle=True)
     run_dir = pathlib.Path(out)
     run_info = dict(data=data_identity(data, info), batch_size=batch_size, image_size=image_size, epochs=epochs)
     callbacks = [CycleGANMonitor(held_a, held_b, pixel_grid="ab" if pixel else None),
                  train.SampleGrid(run_dir, show=False, ncols=6), train.LossHistory(run_dir), train.NaNGuard(), *budget]
-    _fit(gan, batches, epochs=epochs, run_dir=run_dir, resume=resume, callbacks=callbacks, run_info=run_info)
+    _fit(gan, batches, epochs=epochs, steps_per_epoch=steps, run_dir=run_dir, resume=resume, callbacks=callbacks,
+         run_info=run_info)
     return run_dir
 
 
 def train_gaugan(*, data=None, out, epochs=None, batch_size=None, image_size=None, seed=0, precision="auto",
-                 limit=None, resume=True, num_classes=None, ngf=None, use_encoder=True, minutes=None) -> pathlib.Path:
+                 limit=None, resume=True, num_classes=None, ngf=None, use_encoder=None, minutes=None) -> pathlib.Path:
     """GauGAN / SPADE (notebook 06) on the toy landscapes + label maps (``toy:landscapes``, the default), or a folder
     holding ``images/`` and ``labels/`` (class-id PNGs with the images' file names; ``num_classes`` defaults to the
     largest id found + 1, 255 = dontcare). The exported generator turns label PNGs into images with
@@ -244,12 +248,12 @@ def train_gaugan(*, data=None, out, epochs=None, batch_size=None, image_size=Non
         raise ValueError(f"train gaugan needs label maps: --data toy:landscapes or a folder with images/ and labels/. "
                          f"Received: {spec!r}")
     runtime.setup(seed=seed, precision=precision)
-    image_size = image_size or runtime.pick(quick=32, demo=64, full=256)
-    batch_size = batch_size or runtime.pick(quick=8, demo=8, full=32)
-    epochs = _budget_epochs(epochs, minutes, quick=1, demo=3, full=50)
-    ngf = ngf or runtime.pick(quick=4, demo=16, full=64)
+    d = _defaults("gaugan")
+    image_size, batch_size, ngf = image_size or d["image_size"], batch_size or d["batch_size"], ngf or d["ngf"]
+    epochs = _budget_epochs(epochs, minutes, "gaugan")
+    use_encoder = d["use_encoder"] if use_encoder is None else use_encoder
     if spec == "toy:landscapes":
-        n = limit or runtime.pick(quick=64, demo=1024, full=8000)
+        n = limit or d["num_images"]
         pairs = kdata.toy.landscapes(n, image_size, seed=seed)
         num_classes, palette = len(kdata.toy.LANDSCAPE_CLASSES), kdata.toy.LANDSCAPE_PALETTE
         data_info = {"source": spec, "num_images": n}
@@ -310,10 +314,10 @@ def gaugan_label_fidelity(run_dir, *, seed: int = 0, num_train: int | None = Non
     >>> from kitlib import runtime; _ = runtime.setup(seed=0)                   # doctest: +SKIP
     >>> gaugan_label_fidelity("runs/gaugan")["generated"]["pixel_accuracy"]     # doctest: +SKIP
     """
+    import keras
     import numpy as np
 
-    import kitlib.models.spade  # noqa: F401  (registers the SPADE layers, so GauGAN generators load)
-    from kitlib import runtime
+    from kitlib import methods, runtime
     from kitlib.data import toy
     from kitlib.eval import segmentation
     from kitlib.eval.labels import colorize
@@ -325,10 +329,12 @@ def gaugan_label_fidelity(run_dir, *, seed: int = 0, num_train: int | None = Non
     run_dir = pathlib.Path(run_dir)
     config = read_run_config(run_dir)
     source = (config.get("data") or {}).get("source")
-    if config.get("trainer") != "GauGAN" or source != "toy:landscapes":
+    method = methods.for_run(config)
+    if method.name != "gaugan" or source != "toy:landscapes":
         raise ValueError(f"gaugan_label_fidelity needs a GauGAN run trained on toy:landscapes (python -m kitlib "
-                         f"train gaugan). {run_dir} holds trainer={config.get('trainer')!r} on data {source!r}.")
-    generator = load_generator(run_dir)
+                         f"train gaugan). {run_dir} holds method {method.name!r} on data {source!r}.")
+    with keras.saving.custom_object_scope(method.custom_objects()):
+        generator = load_generator(run_dir)
     image_size, num_classes = int(generator.inputs[0].shape[1]), len(toy.LANDSCAPE_CLASSES)
     num_train = num_train or runtime.pick(quick=64, demo=512, full=2048)
     epochs = epochs or runtime.pick(quick=15, demo=5, full=10)
@@ -359,18 +365,17 @@ def gaugan_label_fidelity(run_dir, *, seed: int = 0, num_train: int | None = Non
     return result
 
 
-def _inpainting_source(spec: str, *, image_size: int, limit: int | None, seed: int):
+def _inpainting_source(spec: str, *, image_size: int, num_images: int, limit: int | None, seed: int):
     """uint8 photos to inpaint: ``toy:landscapes``/``toy:paintings`` (embedded) or ``inpaint:FOLDER``; returns
     ``(photos, held_out)``, ``held_out`` being every photo of ``FOLDER/heldout`` when FOLDER holds ``train/`` and
     ``heldout/`` (then ``photos`` are those of ``train/``; the layout of ``data/fetch_real_data.py``), else None."""
     import numpy as np
 
     from kitlib import data as kdata
-    from kitlib import runtime
 
     if spec.startswith("toy:"):
         family = spec[4:]
-        n = limit or runtime.pick(quick=48, demo=576, full=2000)
+        n = limit or num_images
         if family == "landscapes":
             return kdata.toy.make_landscapes(n, image_size, seed)[0], None
         if family == "paintings":
@@ -412,17 +417,19 @@ def train_pix2pix(*, data=None, out, epochs=None, batch_size=None, image_size=No
 
     budget = _time_budget(minutes)
     runtime.setup(seed=seed, precision=precision)
-    image_size = image_size or runtime.pick(quick=32, demo=64, full=256)
+    d = _defaults("pix2pix")
+    image_size = image_size or d["image_size"]
     spec = data or "toy:landscapes"
     photos = spec.startswith("inpaint:")
-    loss = loss or ("l1" if photos else "l1+cgan")
-    test_mode = test_mode or ("eval" if photos else "paper")
-    batch_size = batch_size or (8 if photos else 1)
-    epochs = _budget_epochs(epochs, minutes, quick=1, demo=5, full=200)
-    filters = filters or runtime.pick(quick=8, demo=32 if photos else 16, full=64)
+    loss = loss or ("l1" if photos else d["loss"])
+    test_mode = test_mode or ("eval" if photos else d["test_mode"])
+    batch_size = batch_size or (8 if photos else d["batch_size"])
+    epochs = _budget_epochs(epochs, minutes, "pix2pix")
+    filters = filters or (runtime.pick(quick=8, demo=32, full=64) if photos else d["filters"])
     test = None
     if spec.startswith(("toy:", "inpaint:")):
-        images, held = _inpainting_source(spec, image_size=image_size, limit=limit, seed=seed)
+        images, held = _inpainting_source(spec, image_size=image_size, num_images=d["num_images"], limit=limit,
+                                          seed=seed)
         if held is None:  # no heldout/ folder: the last 10% (at most 64) of the photos
             n_test = min(64, max(1, len(images) // 10))
             images, held = images[:-n_test], images[-n_test:]
@@ -472,6 +479,37 @@ def train_pix2pix(*, data=None, out, epochs=None, batch_size=None, image_size=No
 RECIPES: dict[str, Callable[..., pathlib.Path]] = {"cyclegan": train_cyclegan, "dcgan": train_dcgan, "gaugan": train_gaugan, "ddim": train_ddim, "palette": train_palette, "pix2pix": train_pix2pix}
 
 
+def recipe(name: str) -> Callable[..., pathlib.Path]:
+    """The training function of ``python -m kitlib train NAME``: ``RECIPES[name]``, else the one the method's
+    registry entry brings (``Method.recipe``).
+
+    Example:
+    >>> recipe("dcgan").__name__
+    'train_dcgan'
+    """
+    from kitlib import methods
+
+    if name in RECIPES:
+        return RECIPES[name]
+    method = methods.get(name)
+    if method.recipe is None:
+        raise ValueError(f"Method {name!r} has no headless recipe (train it in notebooks/{method.notebook}.ipynb). "
+                         f"Trainable from the command line: {trainable()}")
+    return method.recipe
+
+
+def trainable() -> list[str]:
+    """The methods ``python -m kitlib train`` offers, sorted.
+
+    Example:
+    >>> "dcgan" in trainable() and "gatys" not in trainable()
+    True
+    """
+    from kitlib import methods
+
+    return [m.name for m in methods.all() if m.name in RECIPES or m.recipe is not None]
+
+
 def train(model: str, **kwargs) -> pathlib.Path:
     """Runs the recipe named ``model`` (see ``RECIPES``) after checking its arguments: ``None`` means the profile's
     default, any other count (epochs, batch size, image size, limit...) must be >= 1; ``out`` must be a new or empty
@@ -485,8 +523,8 @@ def train(model: str, **kwargs) -> pathlib.Path:
     """
     from kitlib.train.run_dir import check_not_inside, check_run_dir, data_paths
 
-    if model not in RECIPES:
-        raise ValueError(f"model must be one of {sorted(RECIPES)}. Received: model={model!r}")
+    if model not in trainable():
+        raise ValueError(f"model must be one of {trainable()}. Received: model={model!r}")
     for key, value in kwargs.items():
         if key != "seed" and isinstance(value, int) and not isinstance(value, bool) and value < 1:
             raise ValueError(f"{key} must be >= 1 (or None for the profile's default). Received: {key}={value}")
@@ -494,4 +532,4 @@ def train(model: str, **kwargs) -> pathlib.Path:
         check_run_dir(kwargs["out"])
         for path in data_paths(kwargs.get("data")):
             check_not_inside(kwargs["out"], path)
-    return RECIPES[model](**{k: v for k, v in kwargs.items() if v is not None})
+    return recipe(model)(**{k: v for k, v in kwargs.items() if v is not None})

@@ -202,6 +202,11 @@ class DiffusionModel(Trainer):
         return np.stack(columns, axis=1).reshape((-1,) + self.image_shape)
 
 
+def _sampling_options(config: dict, *, steps: int | None = None, seed: int = 0) -> dict:
+    """``ddim_generate``/``ddim_translate`` keywords for a run: its sampling settings (``--steps``) and ``seed``."""
+    return {**sampling_options(config, steps=steps), "seed": seed}
+
+
 def _diffusion_profiles(epochs: tuple[int, int, int], **extra) -> dict:
     """Notebook 07's sizes; DDIM and Palette differ in their epochs (EPOCHS, PAIR_EPOCHS)."""
     sizes = {"quick": (32, 64, "tiny", 16, 3), "demo": (32, 2048, "small", 32, 20), "full": (64, 20000, "keras_io", 64, 50)}
@@ -215,10 +220,12 @@ METHODS = (
            notebook="07_diffusion", trainer=DiffusionModel, builders={"network": diffusion_unet},
            losses=DIFFUSION_LOSSES, infer=ddim_generate, exports=("ema_denoiser",), data=load_images,
            default_data="toy:faces", custom_layers=(SinusoidalEmbedding,) + CONV_LAYERS,
-           config_match={"conditional": False}, profiles=_diffusion_profiles((1, 16, 80))),
+           config_match={"conditional": False}, profiles=_diffusion_profiles((1, 16, 80)),
+           infer_options=_sampling_options),
     Method(name="palette", title="Palette: image-conditioned diffusion (drawing -> pixel art)", kind="translation",
            notebook="07_diffusion", trainer=DiffusionModel, builders={"network": diffusion_unet},
            losses=DIFFUSION_LOSSES, infer=ddim_translate, exports=("ema_denoiser",), data=load_paired,
            default_data="toy:pixel_art", custom_layers=(SinusoidalEmbedding,) + CONV_LAYERS,
-           config_match={"conditional": True}, profiles=_diffusion_profiles((1, 8, 80), min_cell=4)),
+           config_match={"conditional": True}, profiles=_diffusion_profiles((1, 8, 80), min_cell=4),
+           infer_options=_sampling_options),
 )

@@ -362,6 +362,7 @@ METHODS = (Method(
     kind="translation", notebook="06_gaugan_spade", trainer=GauGAN, builders={"networks": spade_models.build_gaugan},
     losses=(), infer=synthesize, exports=("generator", "style_encoder"), data=load_label_maps,
     default_data="toy:landscapes", custom_layers=(spade_models.SPADE, spade_models.SPADEResBlock) + CONV_LAYERS,
+    inputs="label_maps",
     profiles={
         "quick": {"image_size": 32, "num_images": 64, "ngf": 4, "batch_size": 8, "epochs": 1, "use_encoder": True,
                   "num_classes": 8},

@@ -338,11 +338,16 @@ def run_ablation(variants: dict[str, dict], batches, test_inputs, test_targets, 
     return metrics, outputs
 
 
+def _test_mode_option(config: dict, *, steps: int | None = None, seed: int = 0) -> dict:
+    """``translate`` keywords for a run: its test-time behaviour (``"paper"`` or ``"eval"``, recorded in config.json)."""
+    return {"test_mode": config.get("test_mode", "eval")}
+
+
 METHODS = (Method(
     name="pix2pix", title="pix2pix: paired image-to-image translation (central-square inpainting on the toy data)",
     kind="translation", notebook="05_pix2pix_inpainting", trainer=Pix2Pix, builders={"trainer": build_pix2pix},
     losses=("l1+cgan",) + tuple(x for x in PIX2PIX_LOSSES if x != "l1+cgan"), infer=translate, exports=("generator",),
-    data=load_paired, default_data="toy:landscapes", custom_layers=CONV_LAYERS,
+    data=load_paired, default_data="toy:landscapes", custom_layers=CONV_LAYERS, infer_options=_test_mode_option,
     profiles={
         "quick": {"image_size": 32, "num_images": 40, "filters": 8, "epochs": 1, "batch_size": 1, "loss": "l1+cgan",
                   "patch": "patchgan_70", "test_mode": "paper", "ablation_steps": 4},
