@@ -74,11 +74,13 @@ def parameters_cell(notebook: str, profile: str) -> dict:
 
 
 def test_every_method_is_registered_once_with_lookups():
-    assert methods.names() == ["adain", "cyclegan", "dcgan", "ddim", "gatys", "gaugan", "palette", "pix2pix"]
+    # the methods of issue 17; a new trainer module adds its own without editing this test
+    assert {"adain", "cyclegan", "dcgan", "ddim", "gatys", "gaugan", "palette", "pix2pix"} <= set(methods.names())
+    assert methods.names() == sorted(methods.names())
     assert [m.name for m in methods.all()] == methods.names()
     assert methods.get("gaugan").trainer.__name__ == "GauGAN"
-    with pytest.raises(ValueError, match=r"Unknown method 'vae'.*'dcgan'"):
-        methods.get("vae")
+    with pytest.raises(ValueError, match=r"Unknown method 'nothing'.*'dcgan'"):
+        methods.get("nothing")
 
 
 @pytest.mark.parametrize("key", sorted(NOTEBOOK_PARAMETERS))

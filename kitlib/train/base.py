@@ -41,6 +41,7 @@ class Trainer(keras.Model):
     """
 
     kind = "unconditional"  # or "translation": tells the CLI whether `generate` or `translate` applies
+    exports: tuple[str, ...] = ()  # networks exported on their own (empty: those whose name contains 'generator')
 
     def __init__(self, *, loss_names: Iterable[str], seed: int | None = None, name: str | None = None):
         super().__init__(name=name)
@@ -56,8 +57,18 @@ class Trainer(keras.Model):
         raise NotImplementedError
 
     def generators(self) -> dict[str, keras.Model]:
-        """The networks exported on their own (default: every network whose name contains 'generator')."""
-        return {k: v for k, v in self.networks().items() if "generator" in k}
+        """The networks exported on their own: those named in the class's ``exports``, else every network whose
+        name contains 'generator'. A trainer that would export nothing is an error, not a silent empty export."""
+        nets = self.networks()
+        unknown = [k for k in self.exports if k not in nets]
+        if unknown:
+            raise ValueError(f"{type(self).__name__}.exports names {unknown}, which are not among its networks "
+                             f"{sorted(nets)}.")
+        chosen = {k: nets[k] for k in self.exports} or {k: v for k, v in nets.items() if "generator" in k}
+        if not chosen:
+            raise ValueError(f"{type(self).__name__} exports no network: none of {sorted(nets)} contains 'generator'. "
+                             f"Set `exports = ({next(iter(sorted(nets)), 'NAME')!r},)` on the class.")
+        return chosen
 
     def extra_state(self) -> list:
         """Extra variables to checkpoint (image pools, EMA weights...)."""
