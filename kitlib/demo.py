@@ -76,6 +76,20 @@ def gallery_entry(notebook_path: str | os.PathLike) -> dict:
     return entry
 
 
+def notebook_methods(stem: str) -> list[str]:
+    """The registry's methods whose story is the notebook ``stem``, as ``"title (python -m kitlib train NAME)"``.
+
+    Example:
+    >>> notebook_methods("07_diffusion")[0].startswith("DDIM")
+    True
+    """
+    from kitlib import methods, recipes
+
+    trainable = recipes.trainable()
+    return [m.title + (f" (python -m kitlib train {m.name})" if m.name in trainable else "")
+            for m in methods.all() if m.notebook == stem]
+
+
 def write_gallery(out_dir: str | os.PathLike, results: list[dict]) -> pathlib.Path:
     """Writes ``out_dir/index.html`` from ``[{"name", "status", "seconds", "images", "notebook"}]``, each optionally
     with ``gallery_entry``'s keys: the sentence, the headline number, the best figure with its caption, then the
@@ -96,6 +110,8 @@ def write_gallery(out_dir: str | os.PathLike, results: list[dict]) -> pathlib.Pa
     parts.append("</ul>")
     for r in results:
         parts.append(f"<section id='{html.escape(r['name'])}'><h2>{html.escape(r['name'])}</h2>")
+        if r.get("methods"):
+            parts.append(f"<p class='methods'>{'<br>'.join(html.escape(m) for m in r['methods'])}</p>")
         if r.get("summary"):
             parts.append(f"<p class='summary'>{html.escape(r['summary'])}</p>")
         if r.get("headline"):
@@ -155,7 +171,7 @@ def run_demo(*, profile: str = "demo", out: str | os.PathLike = "runs/demo", not
         seconds = time.time() - start
         images = extract_images(target, out / path.stem) if target.exists() else []
         results.append({"name": path.stem, "status": status, "seconds": seconds, "notebook": path.name,
-                        "images": [str(p.relative_to(out)) for p in images],
+                        "images": [str(p.relative_to(out)) for p in images], "methods": notebook_methods(path.stem),
                         **(gallery_entry(target) if target.exists() else gallery_entry(path))})
         print(f"[demo] {path.name}: {status} in {seconds:.0f} s, {len(images)} figures", flush=True)
     index = write_gallery(out, results)

@@ -62,3 +62,15 @@ def test_every_notebook_gives_the_gallery_its_parts(path):
     source = "".join(tagged[0]["source"]) if len(tagged) == 1 else ""
     assert "viz." in source or ".fit(" in source, f"{path.name}: tag one cell that shows figures 'gallery'"
     assert sum("viz.headline(" in "".join(c["source"]) for c in nb["cells"]) == 1, f"{path.name}: one viz.headline"
+
+
+def test_gallery_names_each_notebooks_methods_from_the_registry(tmp_path):
+    from kitlib import methods
+
+    assert demo.notebook_methods("08_vae") == [methods.get("vae").title + " (python -m kitlib train vae)"]
+    assert [m.split(":")[0] for m in demo.notebook_methods("04_style_transfer")] == ["AdaIN", "Gatys et al."]
+    assert demo.notebook_methods("00_quickstart") == []
+    result = {"name": "08_vae", "status": "ok", "seconds": 1.0, "notebook": "08_vae.ipynb", "images": [],
+              "methods": demo.notebook_methods("08_vae")}
+    page = demo.write_gallery(tmp_path, [result]).read_text(encoding="utf-8")
+    assert "<p class='methods'>VAE: " in page and "(python -m kitlib train vae)</p>" in page
