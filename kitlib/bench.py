@@ -35,7 +35,7 @@ DEFAULTS = {  # image_size, batch_size, steps
     "pix2pix": (256, 1, 10),  # U-Net256 at 256 px, batch 1: the paper's setting
     "gaugan": (GAUGAN_DEMO["image_size"], GAUGAN_DEMO["batch_size"], 10),
     "data": (64, 64, 10_000),
-    "style": (256, 1, 10),
+    "gatys": (256, 1, 10),
     "adain": (256, 4, 5),
     "conv": (32, 8, 10),  # 3x3 conv 256 -> 256 channels on 32x32 maps: a ResNet-9 block's, near peak throughput
 }
@@ -457,8 +457,19 @@ def _conv(image_size: int, batch_size: int, steps: int, precision: str, xla: str
 
 
 MODELS = {"dcgan": (_dcgan, _dcgan_baseline), "cyclegan": (_cyclegan, _cyclegan_baseline),
-          "pix2pix": (_pix2pix, _pix2pix_baseline), "gaugan": (_gaugan, None), "style": (_style, None),
+          "pix2pix": (_pix2pix, _pix2pix_baseline), "gaugan": (_gaugan, None), "gatys": (_style, None),
           "adain": (_adain, None), "data": (_data, None), "conv": (_conv, None)}
+ALIASES = {"style": "gatys"}  # the old name of the Gatys benchmark
+
+
+def unbenched() -> list[str]:
+    """The registry's methods without a benchmark (benchmarks use the registry's names).
+
+    Example:
+    >>> "ddim" in unbenched() and "dcgan" not in unbenched()
+    True
+    """
+    return [name for name in methods.names() if name not in MODELS]
 
 
 def run(model: str, *, image_size: int | None = None, batch_size: int | None = None, steps: int | None = None,
@@ -467,8 +478,9 @@ def run(model: str, *, image_size: int | None = None, batch_size: int | None = N
 
     Keys: ``model``, ``images_per_second``, ``seconds_per_step``, ``precision``, ``xla``, ``peak_rss_mb``,
     ``image_size``, ``batch_size``, ``steps``, plus the model's own; with ``baseline``: ``baseline_images_per_second``
-    and ``speedup`` (``baseline_note`` for models without a baseline: gaugan, style, adain, data, conv).
+    and ``speedup`` (``baseline_note`` for models without a baseline: gaugan, gatys, adain, data, conv).
     """
+    model = ALIASES.get(model, model)
     if model not in MODELS:
         raise ValueError(f"model must be one of {sorted(MODELS)}. Received: model={model!r}")
     size, batch, n = DEFAULTS[model]

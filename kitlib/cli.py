@@ -325,6 +325,8 @@ def _cmd_bench(args) -> int:
         result = bench.run(name, image_size=args.image_size, batch_size=args.batch_size, steps=args.steps,
                            precision=args.precision, xla=args.xla, baseline=args.baseline)
         print(json.dumps(result) if args.json else bench.format_result(result), flush=True)
+    if args.model == "all" and not args.json and bench.unbenched():
+        print(f"no benchmark yet for: {', '.join(bench.unbenched())}")
     return 0
 
 
@@ -393,8 +395,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=_cmd_translate)
 
     p = sub.add_parser("bench", help="training throughput benchmark")
-    p.add_argument("model", help="dcgan, cyclegan, pix2pix, gaugan, style, adain, data, conv (the machine's float32 vs "
-                   "bfloat16/float16 convolution throughput), or all")
+    p.add_argument("model", help="dcgan, cyclegan, pix2pix, gaugan, gatys (alias: style), adain, data, conv (the "
+                   "machine's float32 vs bfloat16/float16 convolution throughput), or all")
     p.add_argument("--image-size", type=_positive_int, default=None)
     p.add_argument("--batch-size", type=_positive_int, default=None)
     p.add_argument("--steps", type=_positive_int, default=None)

@@ -107,3 +107,15 @@ def test_gaugan_bench_times_the_registry_demo_profile():
 
     demo = methods.get("gaugan").defaults("demo")
     assert bench.DEFAULTS["gaugan"][:2] == (demo["image_size"], demo["batch_size"]) and bench.GAUGAN_NGF == demo["ngf"]
+
+
+def test_benchmarks_of_methods_use_the_registry_names():
+    from kitlib import methods
+
+    machine = {"data", "conv"}  # benchmarks of the machine, not of a method
+    assert set(bench.MODELS) - machine <= set(methods.names())
+    assert bench.unbenched() == sorted(set(methods.names()) - set(bench.MODELS))
+    assert {"ddim", "palette", "vae"} <= set(bench.unbenched())
+    assert bench.ALIASES == {"style": "gatys"}
+    with pytest.raises(ValueError, match="'gatys'"):
+        bench.run("nothing")
