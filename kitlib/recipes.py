@@ -23,21 +23,12 @@ def _defaults(method: str, setup: str | None = None, profile: str | None = None)
     return methods.get(method).defaults(profile, setup)
 
 
-def _images(data: str | None, *, default_family: str, image_size: int, num_images: int, limit: int | None,
-            seed: int):
-    """Unbatched uint8 images: ``toy:FAMILY`` (embedded data, ``limit or num_images`` of them) or an image folder."""
-    from kitlib import data as kdata
+def _data(method: str, data: str | None, **kwargs):
+    """``(dataset, info)`` from the method's data parser (``Method.data``) for ``data``, else its ``default_data``."""
+    from kitlib import methods
 
-    spec = data or f"toy:{default_family}"
-    if spec.startswith("toy:"):
-        family = spec[4:]
-        n = limit or num_images
-        makers = {"faces": kdata.toy.faces, "paintings": kdata.toy.paintings, "drawings": kdata.toy.drawings}
-        if family not in makers:
-            raise ValueError(f"--data toy:FAMILY must name one of {sorted(makers)} for this model. Received: {spec!r}")
-        return makers[family](n, image_size=image_size, seed=seed), {"source": spec, "num_images": n}
-    path = pathlib.Path(spec)
-    return kdata.image_folder(path, image_size, limit=limit), {"source": str(path.resolve()), "limit": limit}
+    entry = methods.get(method)
+    return entry.data(data or entry.default_data, **kwargs)
 
 
 def _time_budget(minutes) -> list:
@@ -87,8 +78,7 @@ def train_dcgan(*, data=None, out, epochs=None, batch_size=None, image_size=None
     d = _defaults("dcgan")
     image_size, batch_size, loss = image_size or d["image_size"], batch_size or d["batch_size"], loss or d["loss"]
     epochs = _budget_epochs(epochs, minutes, "dcgan")
-    images, data_info = _images(data, default_family="faces", image_size=image_size, num_images=d["num_images"],
-                                limit=limit, seed=seed)
+    images, data_info = _data("dcgan", data, image_size=image_size, num_images=d["num_images"], limit=limit, seed=seed)
     batches = kdata.prepare(images, batch_size, seed=seed)
     if variant == "radford":
         filters = filters or 32
@@ -130,8 +120,7 @@ def train_ddim(*, data=None, out, epochs=None, batch_size=None, image_size=None,
     image_size, batch_size, loss = image_size or d["image_size"], batch_size or d["batch_size"], loss or d["loss"]
     epochs = _budget_epochs(epochs, minutes, "ddim")
     variant, sampling_steps = variant or d["unet"], sampling_steps or d["sampling_steps"]
-    images, data_info = _images(data, default_family="faces", image_size=image_size, num_images=d["num_images"],
-                                limit=limit, seed=seed)
+    images, data_info = _data("ddim", data, image_size=image_size, num_images=d["num_images"], limit=limit, seed=seed)
     batches = kdata.prepare(images, batch_size, seed=seed)
     network = diffusion_unet(image_size, **DIFFUSION_UNET_VARIANTS[variant])
     model = DiffusionModel(network, loss=loss, sampling_steps=sampling_steps, seed=seed)

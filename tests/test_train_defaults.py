@@ -96,3 +96,20 @@ def test_a_time_budget_trains_toward_the_full_profile_epochs(monkeypatch):
     assert recipes._budget_epochs(None, 5.0, "cyclegan") == methods.get("cyclegan").defaults("full")["epochs"] == 25
     assert recipes._budget_epochs(None, None, "cyclegan", "pixel_art") == 2
     assert recipes._budget_epochs(7, 5.0, "dcgan") == 7
+
+
+def test_recipes_read_data_through_the_methods_parser(monkeypatch, tmp_path):
+    """dcgan/ddim load ``--data`` with ``Method.data`` (``load_images``): every toy family it knows works."""
+    _use_profile(monkeypatch, "quick")
+    seen = {}
+
+    def fake_fit(trainer, batches, *, callbacks, **kwargs):
+        seen.update(kwargs)
+        raise _Captured
+
+    monkeypatch.setattr(recipes, "_fit", fake_fit)
+    for model in ("dcgan", "ddim"):
+        with pytest.raises(_Captured):
+            recipes.train(model, data="toy:landscapes", limit=8, batch_size=4, out=str(tmp_path / model), precision="float32")
+        assert seen["run_info"]["data"]["source"] == "toy:landscapes"
+        assert methods.get(model).default_data == "toy:faces"
