@@ -128,6 +128,17 @@ class Method:
             return self.infer_options(config, steps=steps, seed=seed)
         return {"seed": seed} if self.kind == "unconditional" else {}
 
+    def matches(self, model: Mapping[str, Any]) -> bool:
+        """True when a run's model description (``config.json``'s ``model``, ``Trainer.run_config()``) has every
+        ``config_match`` value: it tells this method's runs from another method's with the same trainer.
+
+        Example:
+        >>> from kitlib import methods
+        >>> methods.get("palette").matches({"conditional": True}), methods.get("ddim").matches({"conditional": True})
+        (True, False)
+        """
+        return all(model.get(key) == value for key, value in self.config_match.items())
+
     def custom_objects(self) -> dict[str, type]:
         """``{registered name: class}`` of the custom layers, for ``keras.saving.load_model(custom_objects=...)``.
 

@@ -65,7 +65,8 @@ def get(name: str) -> Method:
 def for_run(config: dict) -> Method:
     """The method of a run directory, from its ``config.json`` (``kitlib.train.read_run_config(run_dir)``).
 
-    Uses the ``method`` key when the run recorded one, otherwise the trainer class name and ``config_match``.
+    Uses the ``method`` key the trainer writes (``Trainer.method_name()``); runs made before it was recorded are
+    told apart by their trainer class name and ``config_match``.
 
     Example:
     >>> for_run({"trainer": "DiffusionModel", "model": {"conditional": True}}).name
@@ -74,17 +75,11 @@ def for_run(config: dict) -> Method:
     if "method" in config:
         return get(config["method"])
     trainer, model = config.get("trainer"), config.get("model") or {}
-    matches = [m for m in all() if m.trainer is not None and m.trainer.__name__ == trainer
-               and _matches(model, m.config_match)]
+    matches = [m for m in all() if m.trainer is not None and m.trainer.__name__ == trainer and m.matches(model)]
     if len(matches) != 1:
         raise ValueError(f"config.json names trainer {trainer!r}, which matches {len(matches)} methods "
                          f"({[m.name for m in matches]}); is this a kitlib run directory?")
     return matches[0]
-
-
-def _matches(model: dict, expected: dict) -> bool:
-    """True when every ``expected`` key has that value in ``model``."""
-    return not any(model.get(k) != v for k, v in expected.items())
 
 
 __all__ = ["EXTRA_MODULES", "PROFILES", "Method", "all", "for_run", "get", "names"]

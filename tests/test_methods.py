@@ -162,3 +162,30 @@ def test_exports_and_custom_layers_match_what_the_trainers_save():
         for network in exported.values():
             used = _registered_names(keras.saving.serialize_keras_object(network))
             assert used <= set(method.custom_objects()), f"{name}: {network.name} saves {used - set(method.custom_objects())}"
+
+
+def test_every_trainer_names_its_method_and_config_json_records_it(tmp_path):
+    """``Trainer.method_name()`` finds the registry entry declared next to the trainer (``config_match`` telling
+    ddim from palette); ``write_run_config`` records it, so ``for_run`` needs no inference; old runs without the key
+    are still recognised."""
+    for name, trainer in _tiny_trainers():
+        assert trainer.method_name() == name
+        trainer.write_run_config(tmp_path / name)
+        config = json.loads((tmp_path / name / "config.json").read_text())
+        assert config["method"] == name and methods.for_run(config).name == name
+        del config["method"]
+        assert methods.for_run(config).name == name
+
+
+def test_a_subclass_keeps_its_parents_method_and_an_unregistered_trainer_names_none():
+    from kitlib.models.dcgan import build_dcgan
+    from kitlib.train import GAN, Trainer
+
+    class MyGAN(GAN):  # a student's variation, defined outside kitlib
+        pass
+
+    class Mine(Trainer):
+        pass
+
+    assert MyGAN(*build_dcgan("seed", latent_dim=8, image_size=32)).method_name() == "dcgan"
+    assert Mine(loss_names=()).method_name() is None

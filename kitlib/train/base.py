@@ -22,6 +22,7 @@ from __future__ import annotations
 import json
 import os
 import pathlib
+import sys
 from typing import Any, Iterable
 
 import keras
@@ -77,6 +78,28 @@ class Trainer(keras.Model):
     def run_config(self) -> dict:
         """JSON-able description of the model (stored in the run directory and checked on restore)."""
         return {}
+
+    def method_name(self) -> str | None:
+        """The registry name of this trainer's method (``"dcgan"``, ``"palette"`` ...), written to ``config.json`` as
+        ``method``: the ``METHODS`` entry declared next to the trainer class (or its nearest parent class that has
+        one) whose ``config_match`` fits ``run_config()``; None when no entry names the trainer.
+
+        Example:
+        >>> from kitlib.models.diffusion import diffusion_unet
+        >>> from kitlib.train import DiffusionModel
+        >>> DiffusionModel(diffusion_unet(32, widths=(8, 16), block_depth=1, condition_channels=3)).method_name()
+        'palette'
+        """
+        model = json.loads(json.dumps(self.run_config(), default=str))
+        for cls in type(self).__mro__:
+            entries = getattr(sys.modules.get(cls.__module__), "METHODS", ())
+            found = [m.name for m in entries if m.trainer is cls and m.matches(model)]
+            if len(found) > 1:
+                raise ValueError(f"{cls.__module__}.METHODS has {len(found)} entries for {cls.__name__} that fit its "
+                                 f"run_config() ({found}); give each a config_match that tells them apart.")
+            if found:
+                return found[0]
+        return None
 
     # -- optimizers ---------------------------------------------------------------------------------------------
     def _compile_optimizers(self, optimizers: dict[str, keras.optimizers.Optimizer], **compile_kwargs) -> None:
@@ -288,11 +311,14 @@ class Trainer(keras.Model):
 
     # -- run directory ------------------------------------------------------------------------------------------
     def write_run_config(self, run_dir: str | os.PathLike, **extra) -> pathlib.Path:
-        """Writes ``RUN_DIR/config.json`` (what ``generate``/``translate`` need), keeping keys already there."""
+        """Writes ``RUN_DIR/config.json`` (what ``generate``/``translate`` need: the registry ``method``, trainer,
+        kind, model description and exported networks, plus ``extra``), keeping keys already there."""
         run_dir = pathlib.Path(run_dir)
         path = run_dir / CONFIG_FILE
         config = json.loads(path.read_text()) if path.exists() else {}
+        method = self.method_name()
         config.update({
+            **({"method": method} if method else {}),
             "trainer": type(self).__name__,
             "kind": self.kind,
             "model": self.run_config(),
