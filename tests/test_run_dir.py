@@ -247,3 +247,39 @@ def test_a_failed_write_leaves_no_temporary_file(tmp_path, monkeypatch):
     with pytest.raises(OSError, match="No space left"):
         gan.export(tmp_path / "run")
     assert list((tmp_path / "run" / "export").iterdir()) == []
+
+
+def test_a_notebook_fit_with_run_info_refuses_a_resume_after_data_changes(tmp_path):
+    """The notebooks' `fit(..., run_info=train.run_info(DATA, batch_size=..., image_size=...))`: a student who
+    changes DATA after a first run gets a RunMismatchError naming both data sources, not the old weights on new
+    data; config.json records the data, the batch size, the image size and the method."""
+    folder = tmp_path / "faces"
+    folder.mkdir()
+    for name in ("a.png", "b.png"):
+        (folder / name).write_bytes(b"x" * 10)
+    run = tmp_path / "run"
+    _fit(_gan(), run, run_info=train.run_info(None, batch_size=8, image_size=32))  # DATA = None: embedded images
+    config = json.loads((run / "config.json").read_text())
+    assert config["data"] == {"source": None} and config["batch_size"] == 8 and config["image_size"] == 32
+    assert config["method"] == "dcgan"
+    with pytest.raises(RunMismatchError, match="Nothing was changed") as err:
+        _fit(_gan(), run, epochs=2, run_info=train.run_info(str(folder), batch_size=8, image_size=32))
+    assert f"data.source: saved None vs now {str(folder)!r}" in str(err.value) and "resume=False" in str(err.value)
+    with pytest.raises(RunMismatchError, match="batch_size: saved 8 vs now 4"):
+        _fit(_gan(), run, epochs=2, run_info=train.run_info(None, batch_size=4, image_size=32))
+    _fit(_gan(), run, resume=False, run_info=train.run_info(str(folder), batch_size=8, image_size=32))
+    (folder / "c.png").write_bytes(b"x")  # the same folder, another file: refused too
+    with pytest.raises(RunMismatchError, match=r"data\.num_files: saved 2 vs now 3"):
+        _fit(_gan(), run, epochs=2, run_info=train.run_info(folder, batch_size=8, image_size=32))
+    (folder / "c.png").unlink()
+    gan = _gan()
+    _fit(gan, run, epochs=2, run_info=train.run_info(folder, batch_size=8, image_size=32))  # the same data: resumes
+    assert int(gan.global_step.numpy()) == 4
+
+
+def test_run_info_records_a_pair_of_folders_as_one_spec(tmp_path):
+    for name in ("content", "style"):
+        (tmp_path / name).mkdir()
+        (tmp_path / name / "x.png").write_bytes(b"x")
+    info = train.run_info((tmp_path / "content", tmp_path / "style"), batch_size=8, image_size=32)
+    assert info["data"]["source"] == f"{tmp_path / 'content'},{tmp_path / 'style'}" and info["data"]["num_files"] == 2

@@ -34,9 +34,12 @@ def test_budget_stops_after_the_batch_that_crosses_it(tmp_path):
     assert (tmp_path / "export" / "generator.keras").exists()
 
 
-def test_minutes_must_be_positive():
-    with pytest.raises(ValueError, match="minutes must be > 0"):
+def test_minutes_must_be_positive_or_none():
+    with pytest.raises(ValueError, match="minutes must be > 0, or None for no limit. Received: minutes=0"):
         TimeBudget(0)
+    unlimited = TimeBudget(None)  # a notebook's MINUTES = None: the callback never stops training
+    unlimited._clock = lambda: 1e12
+    assert not unlimited.expired and unlimited.minutes is None
 
 
 def test_cli_minutes_stops_then_a_later_run_resumes_exactly(tmp_path, capsys):

@@ -10,7 +10,8 @@ True
 
 from kitlib.train.adain import AdaINTrainer, content_style_pairs
 from kitlib.train.base import GANTrainer, Trainer
-from kitlib.train.callbacks import GANHealth, LossHistory, NaNGuard, RunCheckpoint, SampleGrid, TensorBoard, read_history
+from kitlib.train.callbacks import (GANHealth, LossHistory, NaNGuard, RunCheckpoint, SampleGrid, TensorBoard, TimeBudget,
+                                    read_history)
 from kitlib.train.checkpoint import Checkpointer, epoch_exports, load_generator, read_run_config
 from kitlib.train.cyclegan import CycleGAN, CycleGANMonitor, build_cyclegan, load_unpaired, unpaired
 from kitlib.train.diffusion import (DiffusionModel, add_noise, ddim_generate, ddim_sample, ddim_step, ddim_translate,
@@ -21,6 +22,7 @@ from kitlib.train.optimizers import FusedAdam
 from kitlib.train.pix2pix import PIX2PIX_LOSSES, TEST_MODES, Pix2Pix, build_pix2pix, run_ablation
 from kitlib.train.pix2pix import translate as translate_paired
 from kitlib.train.pool import ImagePool
+from kitlib.train.run_dir import run_info
 from kitlib.train.schedules import LinearDecay
 
 __all__ = [
@@ -30,7 +32,7 @@ __all__ = [
     "sampling_options",
     "GauGAN", "paint", "synthesize", "synthesize_folder",
     "PIX2PIX_LOSSES", "TEST_MODES", "Pix2Pix", "build_pix2pix", "run_ablation", "translate_paired",
-    "LossHistory", "NaNGuard", "RunCheckpoint", "SampleGrid", "TensorBoard", "read_history",
+    "LossHistory", "NaNGuard", "RunCheckpoint", "SampleGrid", "TensorBoard", "TimeBudget", "read_history", "run_info",
 ]
 
 # sketch_pad moved to kitlib.widgets (a higher layer): resolved lazily, with a DeprecationWarning.

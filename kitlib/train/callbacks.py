@@ -226,24 +226,25 @@ class TimeBudget(keras.callbacks.Callback):
     Make it before loading data and building models, so the budget covers the whole run. Training stops after the
     batch that crosses the budget; Keras still ends that epoch's callbacks, so the run directory gets its checkpoint
     (at the exact step), exported generators, sample grid and history row, and a later ``fit`` on the same run
-    directory (with more ``epochs``, or another budget) resumes from that step.
+    directory (with more ``epochs``, or another budget) resumes from that step. ``minutes=None`` sets no limit (a
+    notebook's ``MINUTES = None``), so a caller can always pass ``TimeBudget(MINUTES)``.
 
     Example:
     >>> budget = TimeBudget(8)                          # 8 minutes from now
-    >>> budget.expired
-    False
+    >>> budget.expired, TimeBudget(None).expired
+    (False, False)
     >>> trainer.fit(ds, epochs=1000, run_dir="runs/dcgan", callbacks=[budget])   # doctest: +SKIP
     """
 
-    def __init__(self, minutes: float):
+    def __init__(self, minutes: float | None):
         super().__init__()
         import time
 
-        if not minutes > 0:
-            raise ValueError(f"minutes must be > 0. Received: minutes={minutes!r}")
-        self.minutes = float(minutes)
+        if minutes is not None and not minutes > 0:
+            raise ValueError(f"minutes must be > 0, or None for no limit. Received: minutes={minutes!r}")
+        self.minutes = None if minutes is None else float(minutes)
         self._clock = time.monotonic
-        self.deadline = self._clock() + 60.0 * self.minutes
+        self.deadline = math.inf if self.minutes is None else self._clock() + 60.0 * self.minutes
         self.stopped_at_step: int | None = None
 
     @property

@@ -227,3 +227,27 @@ def data_identity(spec: str | None, info: dict | None = None) -> dict:
     files = [f for p in paths for f in (p.rglob("*") if p.is_dir() else [p])
              if f.is_file() and not any(part.startswith(".") for part in f.relative_to(p.parent).parts)]
     return {**info, **files_identity(files, os.path.commonpath([p.parent for p in paths]))}
+
+
+def run_info(data, info: dict | None = None, *, batch_size: int, **settings) -> dict:
+    """``fit(..., run_info=run_info(DATA, batch_size=BATCH_SIZE, image_size=IMAGE_SIZE))``: what a run trains on,
+    written to ``RUN_DIR/config.json``. Its data (``data_identity``: the spec and a fingerprint of the files behind
+    it) and batch size are part of the run's identity: resuming on other data or with another batch size is refused
+    with a ``RunMismatchError`` naming both values.
+
+    Args:
+        data: the data spec (``None`` for a notebook's embedded data, ``"toy:faces"``, a folder, an archive, ``A,B``
+            folders, or a tuple of folders).
+        info: the loader's description of the data (default: ``{"source": data}``).
+        batch_size: the batch size.
+        **settings: other settings to record (``image_size=...``).
+
+    Example:
+    >>> run_info("toy:faces", batch_size=64, image_size=32)
+    {'data': {'source': 'toy:faces'}, 'batch_size': 64, 'image_size': 32}
+    """
+    if isinstance(data, (tuple, list)):
+        data = ",".join(str(part) for part in data)
+    elif isinstance(data, os.PathLike):
+        data = os.fspath(data)
+    return {"data": data_identity(data, info), "batch_size": batch_size, **settings}
