@@ -277,15 +277,14 @@ def gaugan_label_fidelity(run_dir, *, seed: int = 0, num_train: int | None = Non
                           num_test: int | None = None, filters: int | None = None) -> dict:
     """Label fidelity of a GauGAN run on ``toy:landscapes``: do generated images show the classes of their maps?
 
-    The GauGAN paper's measure, with a small U-Net segmenter (``kitlib.eval.segmentation.train_segmenter``) trained
-    here on ``num_train`` fresh toy landscapes (seed ``seed + 1000``, not the GAN's training images). The run's
-    exported generator draws one image per held-out label map (seed ``seed + 2000``) with a random style code (no
-    style photo, as from a sketch); the segmenter's reading of those images, and of the real images of the same
-    maps (its ceiling), is scored against the maps, next to the real images scored against other images' maps (a
-    baseline: a generator ignoring its map). Writes ``RUN_DIR/label_fidelity.md``, ``RUN_DIR/label_fidelity.json``
-    and ``RUN_DIR/label_fidelity.png`` (rows: label map, real image, generated image, its segmentation) and prints
-    the table. ``train_gaugan`` calls it after training; call it on a
-    finished run to measure again without retraining.
+    ``kitlib.eval.segmentation.measure_label_fidelity`` on the run's exported generator (notebook 06 calls it on the
+    generator it trained): a small U-Net segmenter trained on ``num_train`` fresh toy landscapes (seed
+    ``seed + 1000``, not the GAN's training images) reads one generated image per held-out label map (seed
+    ``seed + 2000``, random style codes, as from a sketch) and the real images of those maps (its ceiling); both are
+    scored against the maps, next to the real images scored against other images' maps (a baseline: a generator
+    ignoring its map). Writes ``RUN_DIR/label_fidelity.md``, ``RUN_DIR/label_fidelity.json`` and
+    ``RUN_DIR/label_fidelity.png`` (rows: label map, real image, generated image, its segmentation) and prints the
+    table. ``train_gaugan`` calls it after training; call it on a finished run to measure again without retraining.
 
     Args:
         run_dir: a ``train_gaugan`` run directory trained on ``toy:landscapes``.
@@ -306,13 +305,11 @@ def gaugan_label_fidelity(run_dir, *, seed: int = 0, num_train: int | None = Non
     import keras
     import numpy as np
 
-    from kitlib import methods, runtime
+    from kitlib import methods
     from kitlib.data import toy
     from kitlib.eval import segmentation
     from kitlib.eval.labels import colorize
     from kitlib.train.checkpoint import META_FILE, load_generator, read_json, read_run_config, write_json_atomic
-    from kitlib.images import to_uint8
-    from kitlib.infer.spade import synthesize
     from kitlib.viz import save_grid
 
     run_dir = pathlib.Path(run_dir)
@@ -324,29 +321,22 @@ def gaugan_label_fidelity(run_dir, *, seed: int = 0, num_train: int | None = Non
                          f"train gaugan). {run_dir} holds method {method.name!r} on data {source!r}.")
     with keras.saving.custom_object_scope(method.custom_objects()):
         generator = load_generator(run_dir)
-    image_size, num_classes = int(generator.inputs[0].shape[1]), len(toy.LANDSCAPE_CLASSES)
-    num_train = num_train or runtime.pick(quick=64, demo=512, full=2048)
-    epochs = epochs or runtime.pick(quick=15, demo=5, full=10)
-    num_test = num_test or runtime.pick(quick=16, demo=256, full=512)
-    filters = filters or runtime.pick(quick=8, demo=16, full=16)
-    images, labels = toy.make_landscapes(num_train, image_size, seed + 1000)
-    segmenter = segmentation.train_segmenter(images, labels, num_classes, epochs=epochs, batch_size=8, seed=seed,
-                                             filters=filters)
-    real, maps = toy.make_landscapes(num_test, image_size, seed + 2000)
-    generated = to_uint8(synthesize(generator, maps, seed=seed))
-    result = segmentation.label_fidelity(segmenter, generated, real, maps, num_classes)
-    shown = slice(0, min(8, num_test))   # rows: label map, real image, generated image, segmentation of generated
-    save_grid(np.concatenate([colorize(maps[shown], toy.LANDSCAPE_PALETTE), real[shown], generated[shown],
-                              colorize(segmentation.segment(segmenter, generated[shown]), toy.LANDSCAPE_PALETTE)]),
+    measured = segmentation.measure_label_fidelity(generator, seed=seed, num_train=num_train, num_test=num_test,
+                                                   epochs=epochs, filters=filters)
+    result, settings = measured.scores, measured.scores["segmenter"]
+    shown = slice(0, min(8, len(measured.label_ids)))   # rows: label map, real, generated, segmentation of generated
+    save_grid(np.concatenate([colorize(measured.label_ids[shown], toy.LANDSCAPE_PALETTE), measured.real[shown],
+                              measured.generated[shown],
+                              colorize(segmentation.segment(measured.segmenter, measured.generated[shown]),
+                                       toy.LANDSCAPE_PALETTE)]),
               run_dir / "label_fidelity.png", ncols=shown.stop, scale=2)
     meta = run_dir / META_FILE
     result["step"] = read_json(meta).get("step") if meta.exists() else None
-    result["segmenter"] = {"num_train": num_train, "train_seed": seed + 1000, "epochs": epochs, "filters": filters,
-                           "test_seed": seed + 2000, "image_size": image_size}
-    text = (f"Label fidelity of {run_dir} at step {result['step']}: a U-Net segmenter (filters {filters}, {epochs} "
-            f"epochs on {num_train} toy landscapes, seed {seed + 1000}) labels {num_test} images generated from "
-            f"held-out maps (seed {seed + 2000}, random style codes) and the real images of those maps, scored "
-            f"against their own maps and against shuffled ones.\n\n"
+    text = (f"Label fidelity of {run_dir} at step {result['step']}: a U-Net segmenter (filters {settings['filters']}, "
+            f"{settings['epochs']} epochs on {settings['num_train']} toy landscapes, seed {settings['train_seed']}) "
+            f"labels {result['num_images']} images generated from held-out maps (seed {settings['test_seed']}, random "
+            f"style codes) and the real images of those maps, scored against their own maps and against shuffled "
+            f"ones.\n\n"
             f"{segmentation.format_fidelity(result, toy.LANDSCAPE_CLASSES)}\n")
     (run_dir / "label_fidelity.md").write_text(text)
     write_json_atomic(run_dir / "label_fidelity.json", result)

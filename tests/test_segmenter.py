@@ -9,8 +9,8 @@ import pytest
 
 from kitlib import recipes, runtime
 from kitlib.data.toy import LANDSCAPE_CLASSES, LANDSCAPE_PALETTE, make_landscapes
-from kitlib.eval.segmentation import (class_iou, format_fidelity, label_fidelity, mean_iou, pixel_accuracy, segment,
-                                      train_segmenter)
+from kitlib.eval.segmentation import (class_iou, format_fidelity, label_fidelity, mean_iou, measure_label_fidelity,
+                                      pixel_accuracy, segment, train_segmenter)
 from kitlib.models import build_segmenter
 from kitlib.models.spade import build_gaugan
 from kitlib.train.gaugan import GauGAN
@@ -149,3 +149,22 @@ def test_gaugan_label_fidelity_reads_a_run_directory(tmp_path, capsys):
     gaugan.write_run_config(run, data={"source": "some/folder"})
     with pytest.raises(ValueError, match="toy:landscapes.*'some/folder'"):
         recipes.gaugan_label_fidelity(run)
+
+
+def test_measure_label_fidelity_holds_out_the_last_of_your_own_pairs():
+    """Notebook 06 with DATA set: the segmenter trains on the first pairs, the last fifth are the held-out maps."""
+    keras.utils.set_random_seed(0)
+    g, _, _ = build_gaugan(SIZE, 4, ngf=2, ndf=4, z_dim=8, spade_hidden=4)
+    images, labels = make_landscapes(10, SIZE, seed=5)
+    labels = np.minimum(labels, 3)  # four classes, as the generator's
+    measured = measure_label_fidelity(g, (images, labels), epochs=1, filters=2)
+    assert measured.scores["num_images"] == 2 and measured.scores["segmenter"]["num_train"] == 8
+    np.testing.assert_array_equal(measured.label_ids, labels[-2:])
+    np.testing.assert_array_equal(measured.real, images[-2:])
+    assert measured.generated.shape == (2, SIZE, SIZE, 3) and measured.generated.dtype == np.uint8
+    assert len(measured.scores["generated"]["class_iou"]) == 4
+    with pytest.raises(ValueError, match="toy landscapes have 8 classes; this generator takes 4"):
+        measure_label_fidelity(g)
+    with pytest.raises(ValueError, match="Received 10 pairs, num_test=10"):
+        measure_label_fidelity(g, (images, labels), num_test=10)
+

@@ -3,7 +3,8 @@
 GauGAN is judged in its paper by segmenting the generated images with a network trained on real ones and
 comparing the result with the input label maps (pixel accuracy, mean IoU). ``label_fidelity`` does that with a
 small U-Net (``kitlib.models.segmenter``) trained here by ``train_segmenter``; the same segmenter labels unlabelled
-images (``segment``), the seed report's way of building label maps for its own data.
+images (``segment``), the seed report's way of building label maps for its own data. ``measure_label_fidelity`` runs
+the whole measure for a SPADE generator (segmenter, held-out maps, generated images, scores).
 
 Example:
 >>> import numpy as np
@@ -13,6 +14,9 @@ Example:
 """
 
 from __future__ import annotations
+
+import dataclasses
+from typing import Any
 
 import numpy as np
 
@@ -270,5 +274,91 @@ def format_fidelity(result: dict, class_names=None) -> str:
     return "\n".join(lines)
 
 
-__all__ = ["class_iou", "format_fidelity", "label_fidelity", "mean_iou", "pixel_accuracy", "segment",
-           "train_segmenter"]
+@dataclasses.dataclass
+class MeasuredFidelity:
+    """What ``measure_label_fidelity`` measured.
+
+    Attributes:
+        scores: ``label_fidelity``'s dict, plus ``segmenter``: its training settings (ready for JSON).
+        segmenter: the trained segmenter (``segment(segmenter, images)`` labels other images).
+        label_ids: the held-out maps ``(N, S, S)``.
+        real: their real images, uint8 ``(N, S, S, 3)``.
+        generated: the generator's images of those maps, uint8 ``(N, S, S, 3)``.
+    """
+
+    scores: dict
+    segmenter: Any
+    label_ids: np.ndarray
+    real: np.ndarray
+    generated: np.ndarray
+
+
+def measure_label_fidelity(generator, pairs=None, *, seed: int = 0, num_train: int | None = None,
+                           num_test: int | None = None, epochs: int | None = None,
+                           filters: int | None = None) -> MeasuredFidelity:
+    """Label fidelity of a SPADE generator, the GauGAN paper's measure, end to end: trains a segmenter
+    (``train_segmenter``, batches of 8), lets the generator draw one image per held-out label map with a random style
+    code (no style photo, as from a sketch) and scores those images and the real images of the same maps against the
+    maps (``label_fidelity``).
+
+    Without ``pairs`` the data are fresh toy landscapes the GAN never saw: the segmenter trains on ``num_train`` of
+    them (seed ``seed + 1000``) and ``num_test`` others (seed ``seed + 2000``) are held out. With ``pairs`` of your
+    own data, the last ``num_test`` are held out and the segmenter trains on the others.
+
+    Args:
+        generator: a SPADE generator (``GauGAN.generator``, or ``kitlib.train.load_generator(RUN_DIR)``).
+        pairs: ``(images, label_ids)``: uint8 ``(N, S, S, 3)`` and class ids ``(N, S, S)`` at the generator's size;
+            None: the toy landscapes.
+        seed: seed of the toy data, the segmenter (weights, order, flips) and the style codes.
+        num_train: toy images the segmenter trains on (default by profile: 64 quick, 512 demo, 2048 full).
+        num_test: held-out maps (toy default: 16 quick, 256 demo, 512 full; with ``pairs``: a fifth, at least 2).
+        epochs: segmenter epochs (15 quick, 5 demo, 10 full).
+        filters: segmenter width (8 quick, 16 demo and full).
+
+    Returns:
+        A ``MeasuredFidelity``: ``scores``, ``segmenter``, and the held-out ``label_ids``, ``real`` and ``generated``.
+
+    Example:
+    >>> from kitlib.models.spade import spade_generator
+    >>> g = spade_generator((32, 32, 8), ngf=2, z_dim=4, spade_hidden=4)     # untrained: the call only
+    >>> measured = measure_label_fidelity(g, num_train=8, num_test=4, epochs=1, filters=2)
+    >>> measured.scores["num_images"], measured.generated.shape
+    (4, (4, 32, 32, 3))
+    """
+    from kitlib import runtime
+    from kitlib.data import toy
+    from kitlib.images import to_uint8
+    from kitlib.infer.spade import synthesize
+
+    image_size, num_classes = int(generator.inputs[0].shape[1]), int(generator.inputs[0].shape[-1])
+    epochs = epochs or runtime.pick(quick=15, demo=5, full=10)
+    filters = filters or runtime.pick(quick=8, demo=16, full=16)
+    if pairs is None:
+        if num_classes != len(toy.LANDSCAPE_CLASSES):
+            raise ValueError(f"The toy landscapes have {len(toy.LANDSCAPE_CLASSES)} classes; this generator takes "
+                             f"{num_classes}. Pass pairs=(images, label_ids) of the data it was trained on.")
+        num_train = num_train or runtime.pick(quick=64, demo=512, full=2048)
+        num_test = num_test or runtime.pick(quick=16, demo=256, full=512)
+        train_images, train_maps = toy.make_landscapes(num_train, image_size, seed + 1000)
+        real, maps = toy.make_landscapes(num_test, image_size, seed + 2000)
+        seeds = {"train_seed": seed + 1000, "test_seed": seed + 2000}
+    else:
+        images, label_ids = (np.asarray(a) for a in pairs)
+        num_test = num_test or max(2, len(images) // 5)
+        if not 2 <= num_test < len(images):
+            raise ValueError(f"pairs must hold more than num_test >= 2 images (the held-out maps), and some to train "
+                             f"the segmenter. Received {len(images)} pairs, num_test={num_test}.")
+        train_images, train_maps = images[:-num_test], label_ids[:-num_test]
+        real, maps = images[-num_test:], label_ids[-num_test:]
+        num_train, seeds = len(train_images), {}
+    segmenter = train_segmenter(train_images, train_maps, num_classes, epochs=epochs, batch_size=8, seed=seed,
+                                filters=filters)
+    generated = to_uint8(synthesize(generator, maps, seed=seed))
+    scores = label_fidelity(segmenter, generated, real, maps, num_classes)
+    scores["segmenter"] = {"num_train": num_train, "epochs": epochs, "filters": filters, "image_size": image_size,
+                           **seeds}
+    return MeasuredFidelity(scores, segmenter, maps, real, generated)
+
+
+__all__ = ["MeasuredFidelity", "class_iou", "format_fidelity", "label_fidelity", "mean_iou", "measure_label_fidelity",
+           "pixel_accuracy", "segment", "train_segmenter"]
