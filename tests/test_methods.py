@@ -15,7 +15,7 @@ ROOT = pathlib.Path(__file__).resolve().parents[1]
 NOTEBOOK_PARAMETERS = {
     "dcgan": ("01_dcgan_anime_faces", None, {
         "IMAGE_SIZE": "image_size", "NUM_TOY_IMAGES": "num_images", "BATCH_SIZE": "batch_size", "EPOCHS": "epochs",
-        "VARIANT": "variant", "LOSS": "loss", "HALF_BATCH": "half_batch"}),
+        "VARIANT": "variant", "FILTERS": "filters", "LOSS": "loss", "HALF_BATCH": "half_batch", "EMA": "ema"}),
     "cyclegan": ("02_cyclegan_monet", None, {
         "IMAGE_SIZE": "image_size", "GENERATOR": "generator", "FILTERS": "filters", "LOSS": "loss", "EPOCHS": "epochs",
         "STEPS_PER_EPOCH": "steps_per_epoch", "NUM_TOY_IMAGES": "num_images"}),

@@ -10,11 +10,6 @@ from kitlib import cli, methods, recipes
 from kitlib.method import PROFILES
 from test_methods import NOTEBOOK_PARAMETERS, parameters_cell
 
-# Where `train` deliberately differs from the notebook: measured on real data (assets/real_data/), the DCGAN recipe
-# trains Radford et al.'s networks without the seed report's half-batch discipline.
-RECIPE_OWN = {("dcgan", "variant"): "radford", ("dcgan", "half_batch"): False}
-
-
 def _use_profile(monkeypatch, profile):
     monkeypatch.setenv("KITLIB_PROFILE", profile)
 
@@ -43,22 +38,20 @@ def test_train_help_shows_the_registry_and_notebook_defaults(model, profile, mon
     setups = [None, *method.setups]
     assert len(blocks) == len(setups), f"train {model} --help shows {len(blocks)} default blocks for {setups}"
     for setup, shown in zip(setups, blocks):
-        expected = {**method.defaults(profile, setup),
-                    **{key: v for (name, key), v in RECIPE_OWN.items() if name == model}}
-        assert shown == expected, (model, profile, setup)
+        assert shown == method.defaults(profile, setup), (model, profile, setup)
         key = model if setup is None else f"{model}/{setup}"
         if key in NOTEBOOK_PARAMETERS:
             notebook, _, names = NOTEBOOK_PARAMETERS[key]
             cell = parameters_cell(notebook, profile)
             differ = {nb: (cell[nb], shown[reg]) for nb, reg in names.items()
-                      if cell[nb] != shown[reg] and (model, reg) not in RECIPE_OWN}
+                      if cell[nb] != shown[reg]}
             assert not differ, f"train {model} --help vs {notebook} ({profile}): {differ}"
 
 
-def test_recipe_own_defaults_are_the_recipes_keyword_defaults():
-    for (model, key), value in RECIPE_OWN.items():
-        assert cli.train_defaults(model)[key] == value
-        assert methods.get(model).defaults("demo")[key] != value, f"{model}.{key} agrees now: drop it from RECIPE_OWN"
+@pytest.mark.parametrize("model", recipes.trainable())
+def test_no_recipe_keyword_default_overrides_the_registry(model):
+    """`train` and the notebook train the same thing: a recipe leaves every registry key's default to the registry."""
+    assert cli.train_defaults(model) == methods.get(model).defaults()
 
 
 def test_train_refuses_a_loss_the_method_does_not_offer(tmp_path):

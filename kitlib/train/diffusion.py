@@ -30,6 +30,7 @@ from kitlib.infer.diffusion import (ddim_generate, ddim_sample, ddim_step, ddim_
                                     sampling_options)
 from kitlib.models.diffusion import SinusoidalEmbedding  # noqa: F401  (registered: exported networks load)
 from kitlib.models.diffusion import _check_rates, add_noise, diffusion_schedule  # noqa: F401
+from kitlib.train import ema as weight_ema
 from kitlib.train.base import Trainer
 from kitlib.train.optimizers import FusedAdam
 
@@ -126,16 +127,11 @@ class DiffusionModel(Trainer):
 
     def ema_decay(self):
         """The decay the next EMA update uses (see the class docstring), as a float32 tensor."""
-        if not self.ema_warmup:
-            return ops.convert_to_tensor(self.ema, "float32")
-        k = ops.cast(self.optimizers()["denoiser"].iterations, "float32")
-        return ops.minimum(self.ema, (1.0 + k) / (10.0 + k))
+        return weight_ema.decay(self.ema, self.optimizers()["denoiser"].iterations, self.ema_warmup)
 
     def update_ema(self) -> None:
         """``ema_weight <- decay * ema_weight + (1 - decay) * weight`` for every weight, moving statistics included."""
-        decay = self.ema_decay()
-        for weight, ema_weight in zip(self.network.weights, self.ema_network.weights):
-            ema_weight.assign(decay * ema_weight + (1.0 - decay) * ops.cast(weight, ema_weight.dtype))
+        weight_ema.update(self.network, self.ema_network, self.ema_decay())
 
     def train_step(self, data):
         if self.conditional:

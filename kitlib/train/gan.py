@@ -16,6 +16,7 @@ from kitlib.data.domains import load_images
 from kitlib.method import Method
 from kitlib.models.dcgan import build_dcgan
 from kitlib.models.layers import CONV_LAYERS
+from kitlib.train import ema as weight_ema
 from kitlib.train.base import Trainer
 from kitlib.train.optimizers import FusedAdam
 
@@ -37,6 +38,9 @@ class GAN(Trainer):
             for small datasets; None to disable.
         gp_weight: gradient-penalty weight for ``"wgan-gp"``.
         n_critic: discriminator steps per generator step (5 is usual for WGAN-GP).
+        ema: decay of an exponential moving average of the generator's weights (e.g. 0.999, with the warm-up of
+            ``kitlib.train.ema``), updated after every G step; the average then draws the sample grids and is what
+            ``export/generator.keras`` holds (the trained generator stays in the checkpoint). None: no average.
         num_samples: fixed latent vectors used for sample grids (the same faces every epoch).
         seed: seed of latent sampling and of the fixed latent vectors.
 
@@ -51,11 +55,14 @@ class GAN(Trainer):
 
     def __init__(self, generator: keras.Model, discriminator: keras.Model, *, loss: str = "bce",
                  half_batch: bool = False, diff_augment: str | None = None, gp_weight: float = 10.0,
-                 n_critic: int = 1, num_samples: int = 64, seed: int = 0, name: str = "gan"):
+                 n_critic: int = 1, ema: float | None = None, num_samples: int = 64, seed: int = 0,
+                 name: str = "gan"):
         if loss not in GAN_LOSSES:
             raise ValueError(f"loss must be one of {GAN_LOSSES}. Received: loss={loss!r}")
         if n_critic < 1:
             raise ValueError(f"n_critic must be >= 1. Received: n_critic={n_critic}")
+        if ema is not None and not 0.0 < ema < 1.0:
+            raise ValueError(f"ema must be in (0, 1), e.g. 0.999, or None for no average. Received: ema={ema!r}")
         super().__init__(loss_names=("d_loss", "g_loss", "d_acc_real", "d_acc_fake"), seed=seed, name=name)
         self.generator = generator
         self.discriminator = discriminator
@@ -65,11 +72,18 @@ class GAN(Trainer):
         self.gp_weight = float(gp_weight)
         self.n_critic = int(n_critic)
         self.latent_dim = int(generator.input_shape[-1])
+        self.ema = None if ema is None else float(ema)
+        self.ema_generator = weight_ema.clone(generator) if self.ema else None
         fixed = keras.random.normal((num_samples, self.latent_dim), seed=seed + 1)
         self.fixed_latents = keras.Variable(fixed, trainable=False, name="fixed_latents")
 
     def networks(self):
-        return {"generator": self.generator, "discriminator": self.discriminator}
+        nets = {"generator": self.generator, "discriminator": self.discriminator}
+        return {**nets, "ema_generator": self.ema_generator} if self.ema else nets
+
+    def generators(self):
+        """``{"generator": ...}``: the weight average when ``ema`` is set, else the trained generator."""
+        return {"generator": self.ema_generator if self.ema else self.generator}
 
     def extra_state(self):
         return [self.fixed_latents]
@@ -80,6 +94,7 @@ class GAN(Trainer):
             "gp_weight": self.gp_weight, "n_critic": self.n_critic, "latent_dim": self.latent_dim,
             "image_shape": list(self.generator.output_shape[1:]),
             "generator": self.generator.name, "discriminator": self.discriminator.name,
+            **({"ema": self.ema} if self.ema else {}),  # absent without an average: older runs still resume
         }
 
     def compile(self, g_optimizer=None, d_optimizer=None, **kwargs):
@@ -138,12 +153,16 @@ class GAN(Trainer):
             g_loss = losses.generator_loss(name, self.discriminator(self._augment(fake), training=True))
             scaled = self.scale_loss("generator", g_loss)
         self.minimize("generator", tape, scaled)
+        if self.ema:
+            decay = weight_ema.decay(self.ema, self.optimizers()["generator"].iterations)
+            weight_ema.update(self.generator, self.ema_generator, decay)
         return self.update_trackers({"d_loss": d_loss, "g_loss": g_loss, "d_acc_real": acc_real, "d_acc_fake": acc_fake})
 
     def sample_images(self, n: int | None = None):
-        """Generator outputs for the fixed latent vectors (float32 in [-1, 1])."""
+        """Outputs of the exported generator (the average when ``ema`` is set) for the fixed latent vectors
+        (float32 in [-1, 1])."""
         z = self.fixed_latents if n is None else self.fixed_latents[:n]
-        return self.generator(z, training=False)
+        return self.generators()["generator"](z, training=False)
 
 
 # Sampling lives in kitlib.infer.gan; these names stay for existing notebooks and scripts.
@@ -153,15 +172,17 @@ latent_interpolation = deprecated_alias(infer_gan.latent_interpolation, "kitlib.
 
 
 METHODS = (Method(
-    name="dcgan", title="DCGAN: images from noise (the seed report's networks, or Radford et al.'s)",
+    name="dcgan", title="DCGAN: images from noise (Radford et al.'s networks, or the seed report's)",
     kind="unconditional", notebook="01_dcgan_anime_faces", trainer=GAN, builders={"networks": build_dcgan},
     losses=GAN_LOSSES, infer=infer_gan.generate, exports=("generator",), data=load_images, default_data="toy:faces",
     custom_layers=CONV_LAYERS,
+    # Radford's DCGAN at 32 filters with a 0.999 generator average: on real anime faces it beat the seed report's
+    # networks (variant "seed", half_batch True) at a fixed CPU budget (assets/real_data/README.md).
     profiles={
-        "quick": {"image_size": 32, "num_images": 256, "batch_size": 16, "epochs": 2, "variant": "seed", "loss": "bce",
-                  "half_batch": True},
-        "demo": {"image_size": 32, "num_images": 6000, "batch_size": 64, "epochs": 6, "variant": "seed", "loss": "bce",
-                 "half_batch": True},
-        "full": {"image_size": 64, "num_images": 20000, "batch_size": 64, "epochs": 100, "variant": "seed",
-                 "loss": "bce", "half_batch": True},
+        "quick": {"image_size": 32, "num_images": 256, "batch_size": 16, "epochs": 2, "variant": "radford",
+                  "filters": 32, "loss": "bce", "half_batch": False, "ema": 0.999},
+        "demo": {"image_size": 32, "num_images": 6000, "batch_size": 64, "epochs": 6, "variant": "radford",
+                 "filters": 32, "loss": "bce", "half_batch": False, "ema": 0.999},
+        "full": {"image_size": 64, "num_images": 20000, "batch_size": 64, "epochs": 100, "variant": "radford",
+                 "filters": 32, "loss": "bce", "half_batch": False, "ema": 0.999},
     }),)

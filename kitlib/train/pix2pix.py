@@ -16,6 +16,7 @@ from kitlib.data.domains import load_paired
 from kitlib.method import Method
 from kitlib.models.layers import CONV_LAYERS
 from kitlib.infer.pix2pix import TEST_MODES, _check_test_mode, translate  # noqa: F401  (re-exported)
+from kitlib.train import ema as weight_ema
 from kitlib.train.base import Trainer
 from kitlib.train.gan import _ACCURACY_THRESHOLD
 from kitlib.train.optimizers import FusedAdam
@@ -63,6 +64,9 @@ class Pix2Pix(Trainer):
         l1_weight: λ (100 in the paper).
         d_loss_weight: factor on the discriminator loss (0.5 in the paper).
         test_mode: ``"paper"`` or ``"eval"``, the default of ``translate`` and ``sample_images``.
+        ema: decay of an exponential moving average of the generator's weights (e.g. 0.999, ``kitlib.train.ema``),
+            updated after every G step; the average then translates (``translate``, sample grids) and is what
+            ``export/generator.keras`` holds. None (the paper): no average.
         seed: seed of the trainer's random generator.
 
     Example:
@@ -78,7 +82,7 @@ class Pix2Pix(Trainer):
 
     def __init__(self, generator: keras.Model, discriminator: keras.Model | None = None, *, loss: str = "l1+cgan",
                  adversarial: str = "bce", l1_weight: float = 100.0, d_loss_weight: float = 0.5,
-                 test_mode: str = "paper", seed: int = 0, name: str = "pix2pix"):
+                 test_mode: str = "paper", ema: float | None = None, seed: int = 0, name: str = "pix2pix"):
         if loss not in PIX2PIX_LOSSES:
             raise ValueError(f"loss must be one of {PIX2PIX_LOSSES}. Received: loss={loss!r}")
         if adversarial not in PIX2PIX_ADVERSARIAL:
@@ -89,6 +93,8 @@ class Pix2Pix(Trainer):
             raise ValueError(f"loss={loss!r} uses the L1 term, so l1_weight must be > 0. Received: l1_weight=0; "
                              "use loss='gan' or 'cgan' for the adversarial loss alone.")
         _check_test_mode(test_mode)
+        if ema is not None and not 0.0 < ema < 1.0:
+            raise ValueError(f"ema must be in (0, 1), e.g. 0.999, or None for no average. Received: ema={ema!r}")
         uses_d = loss != "l1"
         if uses_d:
             if discriminator is None:
@@ -112,6 +118,8 @@ class Pix2Pix(Trainer):
         self.l1_weight = float(l1_weight)
         self.d_loss_weight = float(d_loss_weight)
         self.test_mode = test_mode
+        self.ema = None if ema is None else float(ema)
+        self.ema_generator = weight_ema.clone(generator) if self.ema else None
         self.uses_discriminator = uses_d
         self.conditional = loss.endswith("cgan")
         self.sample_inputs = self.sample_targets = None
@@ -121,12 +129,19 @@ class Pix2Pix(Trainer):
         nets = {"generator": self.generator}
         if self.uses_discriminator:
             nets["discriminator"] = self.discriminator
+        if self.ema:
+            nets["ema_generator"] = self.ema_generator
         return nets
+
+    def generators(self):
+        """``{"generator": ...}``: the weight average when ``ema`` is set, else the trained generator."""
+        return {"generator": self.ema_generator if self.ema else self.generator}
 
     def run_config(self):
         return {"loss": self.loss, "adversarial": self.adversarial, "l1_weight": self.l1_weight,
                 "d_loss_weight": self.d_loss_weight, "image_shape": list(self.generator.input_shape[1:]),
-                **{k: v.name for k, v in self.networks().items()}}
+                **{k: v.name for k, v in self.networks().items() if k != "ema_generator"},
+                **({"ema": self.ema} if self.ema else {})}  # absent without an average: older runs still resume
 
     def compile(self, *, learning_rate: float = 2e-4, beta_1: float = 0.5, constant_steps: int | None = None,
                 decay_steps: int = 0, g_optimizer=None, d_optimizer=None, **kwargs):
@@ -173,6 +188,9 @@ class Pix2Pix(Trainer):
                 g_loss = g_adv + self.l1_weight * g_l1
             scaled = self.scale_loss("generator", g_loss)
         self.minimize("generator", g_tape, scaled)
+        if self.ema:
+            decay = weight_ema.decay(self.ema, self.optimizers()["generator"].iterations)
+            weight_ema.update(self.generator, self.ema_generator, decay)
         values.update({"g_loss": g_loss, "g_l1": g_l1})
         return self.update_trackers(values)
 
@@ -190,14 +208,15 @@ class Pix2Pix(Trainer):
 
     # ---------------------------------------------------------------------------------------------------------
     def translate(self, images, test_mode: str | None = None):
-        """Translates a batch (floats in [-1, 1]); returns float32 images in [-1, 1].
+        """Translates a batch (floats in [-1, 1]) with the exported generator (the average when ``ema`` is set);
+        returns float32 images in [-1, 1].
 
         Args:
             images: ``(batch, H, W, C)`` inputs.
             test_mode: ``"paper"`` (dropout on, batch statistics of each image on its own; moving statistics are
                 left as they were) or ``"eval"`` (``training=False``); default: the trainer's ``test_mode``.
         """
-        return translate(self.generator, images, test_mode=test_mode or self.test_mode)
+        return translate(self.generators()["generator"], images, test_mode=test_mode or self.test_mode)
 
     def set_sample_inputs(self, inputs, targets) -> None:
         """Fixes the pairs shown by ``sample_images`` (and the SampleGrid callback) every epoch."""
