@@ -8,6 +8,8 @@ Verbs:
   translate RUN_DIR --input DIR --out DIR  image-to-image models: translate every image of DIR (none skipped)
   bench MODEL ...                        throughput benchmark (images/s, precision, XLA, peak memory)
 
+--verbose (before or after the verb) shows TensorFlow's log lines and warnings, which kitlib hides by default.
+
 Example:
     python -m kitlib train dcgan --data toy:faces --out runs/dcgan --epochs 5
     python -m kitlib generate runs/dcgan --n 100 --out generated/
@@ -330,10 +332,14 @@ def _cmd_bench(args) -> int:
     return 0
 
 
+VERBOSE_HELP = "show TensorFlow's log lines and warnings (hidden by default; same as KITLIB_VERBOSE=1)"
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m kitlib", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    sub = parser.add_subparsers(dest="verb", required=True)
+    parser.add_argument("--verbose", action="store_true", help=VERBOSE_HELP)
+    sub = _VerboseSubparsers(parser.add_subparsers(dest="verb", required=True))
 
     p = sub.add_parser("info", help="runtime report")
     p.add_argument("--json", action="store_true")
@@ -409,7 +415,24 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+class _VerboseSubparsers:
+    """``add_subparsers()`` whose every verb also takes ``--verbose`` (after the verb, as before it)."""
+
+    def __init__(self, subparsers):
+        self.subparsers = subparsers
+
+    def add_parser(self, name, **kwargs):
+        parser = self.subparsers.add_parser(name, **kwargs)
+        parser.add_argument("--verbose", action="store_true", default=argparse.SUPPRESS, help=VERBOSE_HELP)
+        return parser
+
+
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else list(argv)
+    if "--verbose" in argv[: argv.index("--") if "--" in argv else len(argv)]:
+        from kitlib import runtime
+
+        runtime.verbose()  # before build_parser, which imports TensorFlow (the registry's trainers)
     args = build_parser().parse_args(argv)
     try:
         return args.func(args)

@@ -31,6 +31,7 @@ import random
 import re
 import sys
 import tempfile
+import warnings
 from typing import Any
 
 PROFILES = ("quick", "demo", "full")
@@ -98,12 +99,22 @@ class _QuietImport(importlib.abc.MetaPathFinder, importlib.abc.Loader):
         logging.getLogger("absl").setLevel(logging.ERROR)  # absl's Python warnings (e.g. saving .h5 files)
 
 
+# Python warnings of the supported stack that say nothing a kitlib user can act on: (message, category, module).
+QUIET_WARNINGS = (
+    # Keras 3.13 (Colab's) checks `hasattr(np, "object")` when it is imported; NumPy 2.x answers with this warning.
+    (r"In the future `np\.object` will be defined as the corresponding NumPy scalar", FutureWarning,
+     r"keras\.src\.export\.tf2onnx_lib"),
+)
+_QUIETED: dict[str, bool] = {}  # what quiet_tensorflow changed in this process, so that verbose() can undo it
+
+
 def quiet_tensorflow() -> bool:
     """Keeps TensorFlow's C++ log lines (``I0000``/``W0000`` ...) out of notebooks and the CLI; errors still show.
 
     Called when kitlib is imported; does nothing when ``KITLIB_VERBOSE=1`` (all logs back) or when TensorFlow is
-    already imported. Sets ``TF_CPP_MIN_LOG_LEVEL=2`` unless it is set, and filters the start-up lines that no log
-    level turns off (oneDNN's banner). Returns whether the filter was installed.
+    already imported. Sets ``TF_CPP_MIN_LOG_LEVEL=2`` unless it is set, filters the start-up lines that no log
+    level turns off (oneDNN's banner) and ignores the warnings of ``QUIET_WARNINGS``. Returns whether the filter
+    was installed. ``verbose()`` (``python -m kitlib --verbose``) undoes it.
 
     Example:
     >>> quiet_tensorflow() in (True, False)
@@ -111,11 +122,39 @@ def quiet_tensorflow() -> bool:
     """
     if _truthy(os.environ.get("KITLIB_VERBOSE")):
         return False
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    if "TF_CPP_MIN_LOG_LEVEL" not in os.environ:
+        os.environ["TF_CPP_MIN_LOG_LEVEL"] = "2"
+        _QUIETED["log_level"] = True
+    for message, category, module in QUIET_WARNINGS:
+        warnings.filterwarnings("ignore", message=message, category=category, module=module)
     if "tensorflow" in sys.modules or any(isinstance(f, _QuietImport) for f in sys.meta_path):
         return False
     sys.meta_path.insert(0, _QuietImport())
     return True
+
+
+def verbose() -> bool:
+    """Brings back everything ``quiet_tensorflow`` hid, for this process and the ones it starts: what
+    ``KITLIB_VERBOSE=1`` does, for a process that has already imported kitlib (``python -m kitlib --verbose``).
+
+    Sets ``KITLIB_VERBOSE=1``, removes the ``TF_CPP_MIN_LOG_LEVEL`` that kitlib set (one you set stays), the
+    start-up line filter and the ignored warnings. TensorFlow's start-up lines come back only if it is not
+    imported yet; returns whether it was not.
+
+    Example:
+    >>> import subprocess, sys
+    >>> code = "import kitlib, os; kitlib.runtime.verbose(); print(os.environ.get('TF_CPP_MIN_LOG_LEVEL'))"
+    >>> env = {k: v for k, v in os.environ.items() if k not in ("TF_CPP_MIN_LOG_LEVEL", "KITLIB_VERBOSE")}
+    >>> subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True).stdout
+    'None\\n'
+    """
+    os.environ["KITLIB_VERBOSE"] = "1"
+    if _QUIETED.pop("log_level", False):
+        os.environ.pop("TF_CPP_MIN_LOG_LEVEL", None)
+    sys.meta_path[:] = [f for f in sys.meta_path if not isinstance(f, _QuietImport)]
+    for message, category, module in QUIET_WARNINGS:
+        warnings.filterwarnings("default", message=message, category=category, module=module)
+    return "tensorflow" not in sys.modules
 
 
 quiet_tensorflow()

@@ -280,3 +280,38 @@ def test_outputs_left_by_a_killed_generate_are_removed(dcgan_run, tmp_path):
     (stale / "000000.png").write_bytes(b"half")
     assert cli.main(["generate", str(dcgan_run), "--n", "1", "--out", str(out)]) == 0
     assert sorted(p.name for p in out.iterdir()) == ["000000.png"]
+
+
+SHOW_QUIET_STATE = """
+import os, sys
+from kitlib import cli
+def stop():  # instead of the parser (which imports TensorFlow): what --verbose changed before it
+    print(os.environ.get("TF_CPP_MIN_LOG_LEVEL"), os.environ.get("KITLIB_VERBOSE"), "tensorflow" in sys.modules,
+          any(type(f).__name__ == "_QuietImport" for f in sys.meta_path))
+    raise SystemExit(0)
+cli.build_parser = stop
+cli.main(sys.argv[1:])
+"""
+
+
+@pytest.mark.parametrize("argv, shown", [(["--verbose", "info"], "None 1 False False"),
+                                         (["info", "--verbose"], "None 1 False False"),
+                                         (["info"], "2 None False True")])
+def test_verbose_takes_effect_before_tensorflow_is_imported(argv, shown):
+    import os
+
+    env = {k: v for k, v in os.environ.items() if k not in ("TF_CPP_MIN_LOG_LEVEL", "KITLIB_VERBOSE")}
+    done = subprocess.run([sys.executable, "-c", SHOW_QUIET_STATE, *argv], capture_output=True, text=True,
+                          timeout=60, env=env)
+    assert done.stdout.strip() == shown, done.stderr
+
+
+def test_verbose_brings_tensorflow_log_lines_back():
+    import os
+
+    env = {k: v for k, v in os.environ.items() if k not in ("TF_CPP_MIN_LOG_LEVEL", "KITLIB_VERBOSE")}
+    done = subprocess.run([sys.executable, "-m", "kitlib", "info", "--verbose"], capture_output=True, text=True,
+                          timeout=240, env=env)
+    assert done.returncode == 0, done.stderr
+    assert any(line[:5] in ("I0000", "W0000") for line in done.stderr.splitlines()), done.stderr  # oneDNN's banner...
+

@@ -72,3 +72,30 @@ def test_setup_and_report():
         assert '"precision": "float32"' in runtime.report(as_json=True)
     finally:
         keras.mixed_precision.set_global_policy("float32")
+
+
+def _quiet_env():
+    import os
+
+    return {k: v for k, v in os.environ.items() if k not in ("TF_CPP_MIN_LOG_LEVEL", "KITLIB_VERBOSE")}
+
+
+NP_OBJECT = "exec('hasattr(np, \"object\")', {'__name__': MODULE, 'np': np})"
+
+
+@pytest.mark.parametrize("module, verbose, fails", [
+    ("keras.src.export.tf2onnx_lib", False, False),  # Keras 3.13's import-time check: hidden
+    ("keras.src.export.tf2onnx_lib", True, False),   # shown again by verbose() (as a warning, not an error)
+    ("some_other_module", False, True),              # the same warning from anywhere else is left alone
+])
+def test_only_keras_np_object_warning_is_hidden(module, verbose, fails):
+    import subprocess
+    import sys
+
+    code = (f"import kitlib, numpy as np; MODULE = {module!r}\n"
+            + ("kitlib.runtime.verbose()\n" if verbose else "") + NP_OBJECT + "\nprint('imported')")
+    done = subprocess.run([sys.executable, "-W", "error::FutureWarning", "-c", code], capture_output=True, text=True,
+                          timeout=120, env=_quiet_env())
+    assert (done.returncode != 0) == fails, done.stderr
+    assert ("np.object" in done.stderr) == (fails or verbose), done.stderr
+
