@@ -9,6 +9,8 @@ Verbs:
   bench MODEL ...                        throughput benchmark (images/s, precision, XLA, peak memory)
 
 --verbose (before or after the verb) shows TensorFlow's log lines and warnings, which kitlib hides by default.
+`train cyclegan` trains on several machines: set TF_CONFIG on each and run the same command (README, "More than
+one machine"); only the chief writes RUN_DIR.
 
 Example:
     python -m kitlib train dcgan --data toy:faces --out runs/dcgan --epochs 5
@@ -182,11 +184,18 @@ def _cmd_demo(args) -> int:
     return 0
 
 
+# methods whose recipe trains data-parallel under runtime.strategy(), and so on several machines (TF_CONFIG)
+MULTI_WORKER = ("cyclegan",)
+
+
 def _cmd_train(args) -> int:
-    from kitlib import recipes
+    from kitlib import methods, recipes, runtime
 
-    from kitlib import methods
-
+    if runtime.cluster_task() is not None:
+        if args.model not in MULTI_WORKER:
+            raise ValueError(f"train {args.model} trains on one machine; TF_CONFIG is set (several machines), which "
+                             f"only train {' | '.join(MULTI_WORKER)} supports. Unset TF_CONFIG, or train one of those.")
+        runtime.strategy()  # MultiWorkerMirroredStrategy: before any other TensorFlow work, as TensorFlow requires
     extra = {}
     if args.loss is not None:
         losses = methods.get(args.model).losses
@@ -204,14 +213,18 @@ def _cmd_train(args) -> int:
     from kitlib.train.checkpoint import RunMismatchError
 
     try:
-        run_dir = recipes.train(args.model, data=args.data, out=args.out, epochs=args.epochs,
-                                batch_size=args.batch_size, image_size=args.image_size, seed=args.seed,
-                                precision=args.precision, limit=args.limit, resume=not args.no_resume,
-                                minutes=args.minutes, **extra)
+        with runtime.worker_run_dir(args.out) as out:  # a worker other than the chief: a temporary folder
+            recipes.train(args.model, data=args.data, out=out, epochs=args.epochs, batch_size=args.batch_size,
+                          image_size=args.image_size, seed=args.seed, precision=args.precision, limit=args.limit,
+                          resume=not args.no_resume, minutes=args.minutes, **extra)
     except RunMismatchError as err:
         raise err.with_fix("pass another --out for a new run, or --no-resume to start over (the old run is moved "
                            "aside, not deleted).") from None
-    print(f"Run directory: {run_dir}")
+    if runtime.is_chief():
+        print(f"Run directory: {args.out}")
+    else:
+        task_type, index = runtime.cluster_task()
+        print(f"Trained as {task_type} {index} of the cluster; the chief wrote the run directory.")
     return 0
 
 

@@ -184,6 +184,8 @@ def train_cyclegan(*, data=None, out, epochs=None, batch_size=None, image_size=N
     junyanz folder, or ``FOLDER_A,FOLDER_B``. Specs that name pixel art use the seed-003 recipe (seed U-Net and
     PatchGAN, BCE, cell sizes >= ``min_cell``, pixel-grid score tracked); the others the junyanz/Kaggle one (ResNet
     generator, PatchGAN 70x70). The first 4 images of each domain are held out for the per-epoch measurements.
+    Data-parallel under ``runtime.strategy()`` (several GPUs, or several machines with ``TF_CONFIG``), as notebook
+    02: ``batch_size`` is the global batch (default: the profile's per replica), the image pool is off there.
     """
     from kitlib import data as kdata
     from kitlib import runtime, train
@@ -193,9 +195,15 @@ def train_cyclegan(*, data=None, out, epochs=None, batch_size=None, image_size=N
 
     budget = _time_budget(minutes)
     runtime.setup(seed=seed, precision=precision)
+    strategy = runtime.strategy()
+    replicas = strategy.num_replicas_in_sync
     setup = "pixel_art" if "pixel" in (data or "").lower() else None  # notebook 03's setup, else notebook 02's
     pixel, d = setup is not None, _defaults("cyclegan", setup)
-    image_size, batch_size, filters = image_size or d["image_size"], batch_size or d["batch_size"], filters or d["filters"]
+    image_size, filters = image_size or d["image_size"], filters or d["filters"]
+    batch_size = batch_size or d["batch_size"] * replicas
+    if batch_size % replicas:
+        raise ValueError(f"batch_size must be a multiple of the {replicas} replicas (GPUs or machines) training together"
+                         f". Received: batch_size={batch_size}; pass {(batch_size // replicas + 1) * replicas}.")
     epochs = _budget_epochs(epochs, minutes, "cyclegan", setup)
     num_toy, min_cell = num_toy or d["num_images"], min_cell or d["min_cell"]
     generator, discriminator = generator or d["generator"], discriminator or d["discriminator"]
@@ -206,9 +214,11 @@ def train_cyclegan(*, data=None, out, epochs=None, batch_size=None, image_size=N
     augment = kdata.jitter(image_size, scale=1.0 if pixel else 286 / 256)  # a resize would make cells irregular
     batches = unpaired(kdata.prepare(domain_a.skip(4), batch_size, seed=seed, augment=augment),
                        kdata.prepare(domain_b.skip(4), batch_size, seed=seed + 1, augment=augment))
-    gan = build_cyclegan(generator, discriminator, image_size=image_size, filters=filters, loss=loss, seed=seed)
     steps = d["steps_per_epoch"] or batches.steps_per_epoch  # None (pixel art): a pass over the larger domain
-    gan.compile(constant_steps=(epochs - epochs // 2) * steps, decay_steps=(epochs // 2) * steps)
+    with strategy.scope():  # networks and optimizers on every replica; the image pool is not replica-aware yet
+        gan = build_cyclegan(generator, discriminator, image_size=image_size, filters=filters, loss=loss, seed=seed,
+                             **({} if replicas == 1 else {"pool_size": 0}))
+        gan.compile(constant_steps=(epochs - epochs // 2) * steps, decay_steps=(epochs // 2) * steps)
     gan.set_sample_inputs(held_a, held_b, cycle=True)
     run_dir = pathlib.Path(out)
     run_info = dict(data=data_identity(data, info), batch_size=batch_size, image_size=image_size, epochs=epochs)

@@ -29,6 +29,7 @@ import pathlib
 import platform
 import random
 import re
+import shutil
 import sys
 import tempfile
 import warnings
@@ -394,11 +395,82 @@ def choose_xla(choice: str = "auto", device: Device | None = None) -> tuple[bool
     return False, f"{device.kind.upper()}: XLA measured slower than eager kernels here (docs/ARCHITECTURE.md)"
 
 
+_MULTI_WORKER: list = []  # the process's MultiWorkerMirroredStrategy (TensorFlow allows one)
+_WORKER_DIRS: set[str] = set()  # the temporary run directories of worker_run_dir, open now
+
+
+def cluster_task() -> tuple[str, int] | None:
+    """This process's place in a cluster of machines: ``(task type, index)`` from ``TF_CONFIG``, e.g.
+    ``("worker", 1)``; None without ``TF_CONFIG``.
+
+    Example:
+    >>> os.environ["TF_CONFIG"] = '{"cluster": {"worker": ["a:2222", "b:2222"]}, "task": {"type": "worker", "index": 1}}'
+    >>> cluster_task(), is_chief()
+    (('worker', 1), False)
+    >>> del os.environ["TF_CONFIG"]
+    >>> cluster_task(), is_chief()
+    (None, True)
+    """
+    text = os.environ.get("TF_CONFIG", "").strip()
+    if not text:
+        return None
+    example = '{"cluster": {"worker": ["host1:2222", "host2:2222"]}, "task": {"type": "worker", "index": 0}}'
+    try:
+        config = json.loads(text)
+        cluster, task = config["cluster"], config["task"]
+        task_type, index = str(task["type"]), int(task.get("index", 0))
+        hosts = cluster[task_type]
+    except (ValueError, KeyError, TypeError):
+        raise ValueError(f"TF_CONFIG must be JSON naming the cluster and this machine's task, e.g. {example}. "
+                         f"Received: TF_CONFIG={text!r}") from None
+    unknown = sorted(set(cluster) - {"chief", "worker"})
+    if unknown or task_type not in ("chief", "worker") or not 0 <= index < len(hosts):
+        raise ValueError(f"TF_CONFIG: kitlib trains on a cluster of 'chief'/'worker' tasks (MultiWorkerMirrored"
+                         f"Strategy), and task.index must name one of the {len(hosts)} {task_type!r} hosts. "
+                         f"Received: TF_CONFIG={text!r}")
+    return task_type, index
+
+
+def is_chief() -> bool:
+    """Whether this process writes the run directory: always without ``TF_CONFIG``; in a cluster, the ``chief``
+    task, or ``worker`` 0 when there is no chief (TensorFlow's rule)."""
+    task = cluster_task()
+    if task is None:
+        return True
+    cluster = json.loads(os.environ["TF_CONFIG"])["cluster"]
+    return task[0] == "chief" or (task == ("worker", 0) and "chief" not in cluster)
+
+
+@contextlib.contextmanager
+def worker_run_dir(run_dir):
+    """Yields where this process writes a run: ``run_dir`` on the chief; on the other workers of a cluster, a new
+    temporary folder, deleted on exit (they run the same steps, checkpoints and exports included, but only the
+    chief's run directory is kept, and no worker touches it). Nested calls yield the same folder.
+
+    Example:
+    >>> with worker_run_dir("runs/cyclegan") as out:   # no TF_CONFIG: this process is the chief
+    ...     print(out)
+    runs/cyclegan
+    """
+    if is_chief() or os.fspath(run_dir) in _WORKER_DIRS:
+        yield run_dir
+        return
+    task_type, index = cluster_task()
+    scratch = tempfile.mkdtemp(prefix=f"kitlib-{task_type}{index}-")
+    _WORKER_DIRS.add(scratch)
+    try:
+        yield scratch
+    finally:
+        _WORKER_DIRS.discard(scratch)
+        shutil.rmtree(scratch, ignore_errors=True)
+
+
 def strategy():
-    """Returns a ``tf.distribute`` strategy: MultiWorker when ``TF_CONFIG`` is set, Mirrored over the GPUs when there
-    are several (Kaggle's 2x T4), Mirrored over the logical CPUs when several were configured (how the tests run the
-    same data-parallel code path on a CPU), else the default strategy. Build models and call ``compile`` inside
-    ``with strategy.scope():`` and feed global batches of a multiple of ``strategy.num_replicas_in_sync``.
+    """Returns a ``tf.distribute`` strategy: MultiWorkerMirrored when ``TF_CONFIG`` is set (several machines, see
+    ``cluster_task``; one instance per process, made before any other TensorFlow work), Mirrored over the GPUs when
+    there are several (Kaggle's 2x T4), Mirrored over the logical CPUs when several were configured (how the tests
+    run the same data-parallel code path on a CPU), else the default strategy. Build models and call ``compile``
+    inside ``with strategy.scope():`` and feed global batches of a multiple of ``strategy.num_replicas_in_sync``.
 
     Example:
     >>> strategy().num_replicas_in_sync >= 1   # doctest: +SKIP
@@ -406,8 +478,10 @@ def strategy():
     """
     import tensorflow as tf
 
-    if os.environ.get("TF_CONFIG"):
-        return tf.distribute.MultiWorkerMirroredStrategy()
+    if cluster_task() is not None:  # one per process: it configures TensorFlow's collective ops for the cluster
+        if not _MULTI_WORKER:
+            _MULTI_WORKER.append(tf.distribute.MultiWorkerMirroredStrategy())
+        return _MULTI_WORKER[0]
     if len(tf.config.list_physical_devices("GPU")) > 1:
         return tf.distribute.MirroredStrategy()
     cpus = tf.config.list_logical_devices("CPU")

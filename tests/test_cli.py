@@ -315,3 +315,10 @@ def test_verbose_brings_tensorflow_log_lines_back():
     assert done.returncode == 0, done.stderr
     assert any(line[:5] in ("I0000", "W0000") for line in done.stderr.splitlines()), done.stderr  # oneDNN's banner...
 
+
+def test_train_on_several_machines_is_refused_where_the_recipe_is_single_machine(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("TF_CONFIG", json.dumps({"cluster": {"worker": ["localhost:1", "localhost:2"]},
+                                                "task": {"type": "worker", "index": 0}}))
+    assert cli.main(TRAIN + ["--out", str(tmp_path / "run")]) == 2
+    assert "only train cyclegan supports" in capsys.readouterr().err
+    assert not (tmp_path / "run").exists()

@@ -99,3 +99,29 @@ def test_only_keras_np_object_warning_is_hidden(module, verbose, fails):
     assert (done.returncode != 0) == fails, done.stderr
     assert ("np.object" in done.stderr) == (fails or verbose), done.stderr
 
+
+def test_cluster_task_reads_tf_config(monkeypatch, tmp_path):
+    import json
+    import pathlib
+    import tempfile
+
+    def cluster(task, **hosts):
+        monkeypatch.setenv("TF_CONFIG", json.dumps({"cluster": hosts, "task": task}))
+
+    cluster({"type": "chief", "index": 0}, chief=["a:1"], worker=["b:1"])
+    assert runtime.cluster_task() == ("chief", 0) and runtime.is_chief()
+    cluster({"type": "worker", "index": 0}, chief=["a:1"], worker=["b:1"])
+    assert not runtime.is_chief()  # with a chief, worker 0 is not the one that writes
+    cluster({"type": "worker", "index": 1}, worker=["a:1", "b:1"])
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    with runtime.worker_run_dir("runs/x") as scratch:
+        assert pathlib.Path(scratch).parent == tmp_path and pathlib.Path(scratch).is_dir()
+        with runtime.worker_run_dir(scratch) as again:  # Trainer.fit inside the CLI's folder: the same one
+            assert again == scratch
+    assert list(tmp_path.iterdir()) == [] and not pathlib.Path("runs/x").exists()
+    for bad in ("not json", '{"cluster": {"worker": ["a:1"]}}',
+                '{"cluster": {"worker": ["a:1"]}, "task": {"type": "worker", "index": 3}}',
+                '{"cluster": {"ps": ["a:1"], "worker": ["b:1"]}, "task": {"type": "worker", "index": 0}}'):
+        monkeypatch.setenv("TF_CONFIG", bad)
+        with pytest.raises(ValueError, match="TF_CONFIG"):
+            runtime.cluster_task()

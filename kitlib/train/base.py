@@ -20,6 +20,7 @@ differ from the checkpoint's (``kitlib.train.run_dir``); a run is complete only 
 from __future__ import annotations
 
 import json
+import math
 import os
 import pathlib
 import sys
@@ -173,9 +174,14 @@ class Trainer(keras.Model):
         return list(self.trackers.values())
 
     def update_trackers(self, values: dict[str, Any]) -> dict[str, Any]:
+        """Adds ``values`` to the loss trackers; returns their means (over every replica, on several machines)."""
         for k, v in values.items():
             self.trackers[k].update_state(v)
-        return {k: t.result() for k, t in self.trackers.items()}
+        results = {k: t.result() for k, t in self.trackers.items()}
+        if _multi_worker(tf.distribute.get_strategy()):
+            # Keras (3.13 to 3.15) averages a step's outputs over the workers along axis 0, which a scalar lacks
+            results = {k: tf.reshape(v, [1]) for k, v in results.items()}
+        return results
 
     # -- state --------------------------------------------------------------------------------------------------
     def state_variables(self) -> list:
@@ -188,6 +194,36 @@ class Trainer(keras.Model):
                     seen.add(id(v))
                     out.append(v)
         return out + list(self.extra_state())
+
+    def copy_from_chief(self) -> int:
+        """Gives every replica the values of the first one (the chief's first device) of everything a checkpoint
+        holds: networks, optimizers, step, random-generator and extra state. Under MultiWorkerMirroredStrategy
+        only the chief restores the run's checkpoint, so ``fit`` calls this on every worker after the restore (a
+        sum in which the other replicas add zeros: exact). Returns the global step.
+        """
+        strategy = self.distribute_strategy
+        nets = [v for net in self.networks().values() for v in net.variables]
+        opts = [v for opt in self.optimizers().values() for v in opt.variables]
+        variables = list({id(v): v for v in nets + opts + self.state_variables()}.values())
+        wide = [tf.float64 if tf.as_dtype(v.dtype) == tf.float64 else tf.float32 if tf.as_dtype(v.dtype).is_floating
+                else tf.int64 for v in variables]  # exact for every float and int dtype of a trainer
+        kinds = sorted(set(wide), key=str)
+        groups = [[v for v, w in zip(variables, wide) if w == kind] for kind in kinds]
+
+        @tf.function
+        def first_replica_values():
+            def packed():  # one flat tensor per kind, zero on every replica but the first
+                first = tf.equal(tf.distribute.get_replica_context().replica_id_in_sync_group, 0)
+                flat = [tf.concat([tf.reshape(tf.cast(v, kind), [-1]) for v in group], 0)
+                        for kind, group in zip(kinds, groups)]
+                return [tf.where(first, f, tf.zeros_like(f)) for f in flat]
+            return [strategy.reduce(tf.distribute.ReduceOp.SUM, f, axis=None) for f in strategy.run(packed)]
+
+        for group, flat in zip(groups, first_replica_values()):
+            sizes = [math.prod(v.shape) for v in group]
+            for v, part in zip(group, tf.split(flat, sizes)):
+                v.assign(tf.cast(tf.reshape(part, v.shape), v.dtype))
+        return int(self.global_step.numpy())
 
     # -- fit with exact resume ----------------------------------------------------------------------------------
     def fit(
@@ -218,7 +254,9 @@ class Trainer(keras.Model):
             steps_per_epoch: batches per epoch (default: ``x.steps_per_epoch`` set by ``kitlib.data.prepare``,
                 else the dataset's cardinality).
             run_dir: run directory for checkpoints, config, samples and exported generators: a new or empty
-                folder, or a kitlib run (refused: another process training into it, any other folder).
+                folder, or a kitlib run (refused: another process training into it, any other folder). On several
+                machines (``TF_CONFIG``) only the chief writes it; the other workers write a temporary folder
+                (``runtime.worker_run_dir``) and continue from the chief's checkpoint (``copy_from_chief``).
             resume: continue from the latest checkpoint in ``run_dir`` if there is one (refused, before anything
                 is written, when the trainer, model config, ``run_info["data"]``/``["batch_size"]``, steps per
                 epoch or optimizer hyper-parameters differ). ``False``: move an old run aside and start clean.
@@ -248,6 +286,7 @@ class Trainer(keras.Model):
         if run_dir is None:
             return self._fit(x, finite, epochs, steps_per_epoch, 0, list(callbacks or []), verbose, kwargs, None)
         from kitlib.train.callbacks import RunCheckpoint
+        from kitlib.runtime import worker_run_dir
         from kitlib.train.run_dir import open_run_dir
 
         run_dir = pathlib.Path(run_dir)
@@ -255,21 +294,24 @@ class Trainer(keras.Model):
         identity = {"steps_per_epoch": steps_per_epoch,
                     "optimizers": {k: optimizer_identity(o) for k, o in self.optimizers().items()},
                     **{k: run_info[k] for k in ("data", "batch_size") if k in run_info}}
-        lock = open_run_dir(run_dir, resume=resume)
-        try:
-            self.checkpointer = Checkpointer(self, run_dir, identity=identity)
-            if resume:
-                self.checkpointer.check_compatible()  # before config.json is touched
-            self.write_run_config(run_dir, **run_info)
-            start_step = self.checkpointer.restore() if resume else 0
-            saver = RunCheckpoint(self.checkpointer, every_steps=checkpoint_every)
-            if start_step and start_step % steps_per_epoch == 0 and self.checkpointer.exported_step != start_step:
-                print(f"Finishing the exports of step {start_step}, interrupted before they were written.")
-                saver.export(start_step // steps_per_epoch)
-            history = self._fit(x, finite, epochs, steps_per_epoch, start_step, list(callbacks or []) + [saver],
-                                verbose, kwargs, run_dir)
-        finally:
-            lock.release()
+        with worker_run_dir(run_dir) as run_dir:  # the other workers of a cluster write a temporary folder
+            lock = open_run_dir(run_dir, resume=resume)
+            try:
+                self.checkpointer = Checkpointer(self, run_dir, identity=identity)
+                if resume:
+                    self.checkpointer.check_compatible()  # before config.json is touched
+                self.write_run_config(run_dir, **run_info)
+                restored = self.checkpointer.restore() if resume else 0
+                # in a cluster only the chief has a checkpoint: every worker continues from its values
+                start_step = self.copy_from_chief() if _multi_worker(self.distribute_strategy) else restored
+                saver = RunCheckpoint(self.checkpointer, every_steps=checkpoint_every)
+                if restored and restored % steps_per_epoch == 0 and self.checkpointer.exported_step != restored:
+                    print(f"Finishing the exports of step {restored}, interrupted before they were written.")
+                    saver.export(restored // steps_per_epoch)
+                history = self._fit(x, finite, epochs, steps_per_epoch, start_step, list(callbacks or []) + [saver],
+                                    verbose, kwargs, run_dir)
+            finally:
+                lock.release()
         if saver.refused:
             tripped = [c.tripped for c in callbacks or [] if getattr(c, "tripped", None)]  # e.g. NaNGuard's finding
             raise RuntimeError(f"Training stopped: {'NaNGuard: ' + tripped[0] if tripped else saver.refused}. "
@@ -278,11 +320,26 @@ class Trainer(keras.Model):
                                "precision='float32'.")
         return history
 
+    def _maybe_symbolic_build(self, iterator=None, data_batch=None):
+        """Keras's, except under MultiWorkerMirroredStrategy: Keras (3.13 to 3.15) averages the first distributed
+        batch over the workers with one ``strategy.reduce`` of the whole structure, which that strategy refuses for
+        an ``(a, b)`` tuple; only its shapes are used, so this worker's first replica's share serves."""
+        if iterator is not None and _multi_worker(self.distribute_strategy):
+            for _, _, batches in iterator:
+                data_batch = keras.tree.map_structure(
+                    lambda v: self.distribute_strategy.experimental_local_results(v)[0], next(batches))
+                break
+            iterator = None
+        return super()._maybe_symbolic_build(iterator=iterator, data_batch=data_batch)
+
     def _fit(self, x, finite, epochs, steps_per_epoch, start_step, callbacks, verbose, kwargs, run_dir):
         from kitlib.train.callbacks import StepCounter
 
         kwargs.setdefault("shuffle", False)  # the dataset carries its own (seeded) shuffle
         callbacks.insert(0, StepCounter())
+        multi_worker = _multi_worker(self.distribute_strategy)
+        if multi_worker:  # a worker that stops alone would leave the others waiting for its next step
+            callbacks.append(_StopTogether(self.distribute_strategy))
         total = epochs * steps_per_epoch
         if start_step >= total:
             print(f"Run already complete: step {start_step} of {total} ({epochs} epochs). Nothing to do.")
@@ -293,7 +350,12 @@ class Trainer(keras.Model):
 
         def stream(step: int) -> tf.data.Dataset:
             data = x.repeat() if finite >= 0 else x
-            return data.skip(step) if step else data
+            data = data.skip(step) if step else data
+            if multi_worker:  # each worker reads the same stream and keeps its replicas' share of every batch
+                options = tf.data.Options()
+                options.experimental_distribute.auto_shard_policy = tf.data.experimental.AutoShardPolicy.DATA
+                data = data.with_options(options)
+            return data
 
         history = _empty_history()
         epoch0, offset = divmod(start_step, steps_per_epoch)
@@ -343,6 +405,35 @@ class Trainer(keras.Model):
                 raise
             out[k] = path
         return out
+
+
+def _multi_worker(strategy) -> bool:
+    """True under MultiWorkerMirroredStrategy on more than one machine (``TF_CONFIG``): Keras's own test."""
+    return (isinstance(strategy, tf.distribute.MultiWorkerMirroredStrategy)
+            and strategy.extended._in_multi_worker_mode())
+
+
+class _StopTogether(keras.callbacks.Callback):
+    """Several machines: stops every worker when one asks (each ``TimeBudget`` reads its own clock), after each
+    batch and epoch; added last by ``Trainer._fit`` under MultiWorkerMirroredStrategy."""
+
+    def __init__(self, strategy):
+        super().__init__()
+        self.strategy = strategy
+
+        @tf.function
+        def any_worker(flag):
+            return strategy.reduce(tf.distribute.ReduceOp.SUM, strategy.run(lambda: tf.identity(flag)), axis=None) > 0
+        self.any_worker = any_worker
+
+    def _agree(self):
+        self.model.stop_training = bool(self.any_worker(tf.constant(float(bool(self.model.stop_training)))))
+
+    def on_train_batch_end(self, batch, logs=None):
+        self._agree()
+
+    def on_epoch_end(self, epoch, logs=None):
+        self._agree()
 
 
 def _loss_scale(optimizer):
