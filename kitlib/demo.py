@@ -164,7 +164,10 @@ def run_demo(*, profile: str = "demo", out: str | os.PathLike = "runs/demo", not
         try:
             papermill.execute_notebook(str(path), str(target), cwd=str(workdir), kernel_name="python3",
                                        progress_bar=False, execution_timeout=timeout,
-                                       parameters={}, log_output=False)
+                                       parameters={}, log_output=False,
+                                       # the kernel's own start-up warnings (e.g. "running over TCP") are not the
+                                       # notebook's output: keep them off the terminal unless they are errors
+                                       extra_arguments=["--IPKernelApp.log_level=ERROR"])
             status = "ok"
         except Exception as err:  # reported in the gallery and the exit code
             status = f"failed: {type(err).__name__}: {str(err).splitlines()[0][:300] if str(err) else ''}"
