@@ -48,6 +48,18 @@ def test_competition_bounds_are_the_default(tmp_path):
     assert not (tmp_path / "images.zip").exists()  # refused before doing any work
 
 
+def test_a_batched_dataset_counts_photos_not_batches(tmp_path):
+    """A batched tf.data.Dataset's cardinality is its number of batches: 11 photos in batches of 4 are 11 images."""
+    import tensorflow as tf
+
+    photos = tf.data.Dataset.from_tensor_slices(np.zeros((11, 32, 32, 3), np.uint8)).batch(4)
+    report = write_submission(_tiny_generator(), photos, tmp_path / "images.zip", min_count=11, max_count=11)
+    assert report.count == 11
+    with pytest.raises(ValueError, match="12 photos given|12 images"):  # bounds still checked, on the written zip
+        write_submission(_tiny_generator(), photos.concatenate(photos.take(1).unbatch().take(1).batch(1)),
+                         tmp_path / "images2.zip", min_count=11, max_count=11)
+
+
 def _zip(path, images, names=None):
     with zipfile.ZipFile(path, "w") as archive:
         for i, image in enumerate(images):

@@ -107,7 +107,11 @@ def validate_submission(path: str | os.PathLike, *, min_count: int = KAGGLE_MIN_
 
 
 def _known_count(photos) -> int | None:
+    """The number of photos when it is known before reading them: an array's length, an unbatched dataset's
+    cardinality (a batched dataset counts batches: None, the written zip is checked instead)."""
     if hasattr(photos, "cardinality"):
+        if len(photos.element_spec.shape) != 3:
+            return None
         n = int(photos.cardinality())
         return n if n >= 0 else None
     return len(photos) if hasattr(photos, "__len__") else None
