@@ -397,7 +397,7 @@ def train_pix2pix(*, data=None, out, epochs=None, batch_size=None, image_size=No
     ``RUN_DIR/metrics.md`` and ``metrics.json``.
 
     Defaults: the paper's recipe (L1 + conditional GAN, batch 1, ``"paper"`` test mode), except on real photos
-    (``inpaint:FOLDER``), where L1 alone, batch 8, 32 filters at 64 px, the ``"eval"`` test mode and a 0.999 weight
+    (``inpaint:FOLDER``, the registry's ``"photos"`` setup), where L1 alone, batch 8, 32 filters at 64 px, the ``"eval"`` test mode and a 0.999 weight
     average of the generator (``ema``; 0 turns it off) beat biharmonic inpainting in the hole on held-out photos
     (assets/real_data/) and the paper's recipe did not. With an average, the table also scores the trained weights.
     """
@@ -413,16 +413,15 @@ def train_pix2pix(*, data=None, out, epochs=None, batch_size=None, image_size=No
 
     budget = _time_budget(minutes)
     runtime.setup(seed=seed, precision=precision)
-    d = _defaults("pix2pix")
-    image_size = image_size or d["image_size"]
     spec = data or "toy:landscapes"
     photos = spec.startswith("inpaint:")
-    loss = loss or ("l1" if photos else d["loss"])
-    test_mode = test_mode or ("eval" if photos else d["test_mode"])
-    batch_size = batch_size or (8 if photos else d["batch_size"])
-    epochs = _budget_epochs(epochs, minutes, "pix2pix")
-    filters = filters or (runtime.pick(quick=8, demo=32, full=64) if photos else d["filters"])
-    ema = (0.999 if photos else None) if ema is None else (ema or None)
+    setup = "photos" if photos else None  # the registry's real-photo recipe, else the paper's
+    d = _defaults("pix2pix", setup)
+    image_size = image_size or d["image_size"]
+    loss, test_mode, batch_size = loss or d["loss"], test_mode or d["test_mode"], batch_size or d["batch_size"]
+    epochs = _budget_epochs(epochs, minutes, "pix2pix", setup)
+    filters = filters or d["filters"]
+    ema = d["ema"] if ema is None else (ema or None)
     test = None
     if spec.startswith(("toy:", "inpaint:")):
         images, held = _inpainting_source(spec, image_size=image_size, num_images=d["num_images"], limit=limit,

@@ -1,7 +1,7 @@
 """The figures of assets/real_data/README.md, remade from run directories (see the commands there).
 
 ``dcgan OUT.png --data data_real/anime_faces RUN_DIR...``: the first 8 held-out faces, then 8 faces of each run's
-exported generator (fixed latent vectors, seed 0), one row each.
+exported generator (fixed latent vectors, seed 0; a DDIM run: 20 sampling steps, seed 0), one row each.
 ``inpaint OUT.png --data data_real/photos RUN_DIR``: 8 held-out photos: masked input, biharmonic, pix2pix (the run's
 test mode, known pixels pasted back), the photo.
 
@@ -40,9 +40,14 @@ def dcgan_figure(out, data, run_dirs) -> pathlib.Path:
     from kitlib.train.checkpoint import load_generator
     from kitlib.viz import save_grid, to_uint8
 
+    from kitlib.infer.diffusion import ddim_generate
+
     rows = []
     for run_dir in run_dirs:
         generator = load_generator(run_dir)
+        if len(generator.inputs) == 2:  # a DDIM run's denoiser: 20 sampling steps
+            rows.append(to_uint8(ddim_generate(generator, 8, steps=20, seed=0)))
+            continue
         z = np.random.default_rng(0).standard_normal((8, int(generator.input_shape[-1]))).astype("float32")
         rows.append(to_uint8(keras.ops.convert_to_numpy(generator(z, training=False))))
     size = rows[0].shape[1]
