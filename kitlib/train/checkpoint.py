@@ -150,6 +150,7 @@ class Checkpointer:
         objects = {f"net_{k}": v for k, v in trainer.networks().items()}
         objects.update({f"opt_{k}": v for k, v in trainer.optimizers().items()})
         objects["state"] = list(trainer.state_variables())
+        self._objects = objects
         self.checkpoint = tf.train.Checkpoint(**objects)
         self.manager = tf.train.CheckpointManager(self.checkpoint, str(self.directory), max_to_keep=max_to_keep)
         meta_path = self.run_dir / META_FILE
@@ -208,7 +209,8 @@ class Checkpointer:
 
     def check_compatible(self) -> None:
         """Raises ``RunMismatchError`` naming each difference (saved and current value) when the run directory's
-        checkpoint was made by another trainer, model configuration, data, batch size or optimizer."""
+        checkpoint was made by another trainer, model configuration, data, batch size or optimizer, or holds a
+        variable of another shape than this trainer's (or lacks one of its variables). Reads, never restores."""
         meta_path = self.run_dir / META_FILE
         if not meta_path.exists() or not self.latest:
             return
@@ -219,6 +221,9 @@ class Checkpointer:
             + _differences({k: v for k, v in saved_identity.items() if k in self.identity},
                            {k: v for k, v in self.identity.items() if k in saved_identity}, ""))
         if diffs:
+            raise RunMismatchError(self.run_dir, diffs)
+        diffs = _layout_differences(self._restore_target(self.latest), self.latest)
+        if diffs:  # what identities do not describe (e.g. a network's width): refused before TensorFlow fails
             raise RunMismatchError(self.run_dir, diffs)
         saved_keras = meta.get("versions", {}).get("keras")
         now_keras = _versions().get("keras")
@@ -235,8 +240,113 @@ class Checkpointer:
         if not self.latest:
             return 0
         self.check_compatible()
-        self.checkpoint.restore(self.latest).assert_existing_objects_matched()
+        self._restore_target(self.latest).restore(self.latest).assert_existing_objects_matched()
         return int(self.trainer.global_step.numpy())
+
+    def _restore_target(self, path: str):
+        """The ``tf.train.Checkpoint`` to restore ``path`` into: ``self.checkpoint``, or, where an optimizer was
+        saved with a plain-number learning rate and now has a schedule (or the reverse), the same objects with that
+        optimizer seen in its saved layout (``_saved_layout``)."""
+        import tensorflow as tf
+
+        saved = dict(tf.train.list_variables(path))
+        objects = {name: _saved_layout(obj, name, saved) if name.startswith("opt_") else obj
+                   for name, obj in self._objects.items()}
+        if all(objects[name] is obj for name, obj in self._objects.items()):
+            return self.checkpoint
+        return tf.train.Checkpoint(**objects)
+
+
+def _saved_layout(optimizer, path: str, saved: dict):
+    """``optimizer`` as its checkpoint at ``path`` (its key prefix) holds it, for restoring an older run.
+
+    A Keras optimizer built with a plain-number learning rate keeps it in a variable, second in its ``_variables``
+    list (checkpoint keys ``_variables/0``, ``/1``, ``/2`` ...); built with a ``LearningRateSchedule`` it has no such
+    variable, so each slot (Adam moment) moves one place up. Where the saved optimizer had the learning-rate variable
+    and this one has a schedule (runs written before kitlib's trainers always used a schedule, e.g. a CycleGAN of
+    one epoch), or the reverse, this returns a stand-in holding the same variables in the saved order: the saved
+    learning rate goes to a throw-away variable (the schedule decides now); a learning-rate variable the checkpoint
+    lacks keeps its value. Otherwise ``optimizer`` itself. A ``LossScaleOptimizer`` is looked into.
+    """
+    import keras
+    import tensorflow as tf
+
+    inner = getattr(optimizer, "inner_optimizer", None)
+    if inner is not None:  # LossScaleOptimizer: its own variables, and the wrapped optimizer under inner_optimizer
+        stand_in = _saved_layout(inner, f"{path}/inner_optimizer", saved)
+        if stand_in is inner:
+            return optimizer
+        children = dict(optimizer._trackable_children(save_type="checkpoint"), inner_optimizer=stand_in)
+        return _trackable(children)
+    rate = getattr(optimizer, "_learning_rate", None)
+    has_rate = isinstance(rate, keras.Variable)
+    saved_rate = f"{path}/_learning_rate/.ATTRIBUTES/VARIABLE_VALUE" in saved
+    if not isinstance(optimizer, keras.optimizers.Optimizer) or has_rate == saved_rate:
+        return optimizer
+    slots = [v for v in optimizer._variables if v is not optimizer._iterations and v is not rate]
+    if not saved_rate:
+        return _trackable({"_iterations": optimizer._iterations, "_variables": [optimizer._iterations, *slots]})
+    old_rate = tf.Variable(0.0, dtype=tf.as_dtype(keras.config.floatx()), trainable=False)  # read, then dropped
+    return _trackable({"_iterations": optimizer._iterations, "_learning_rate": old_rate,
+                       "_variables": [optimizer._iterations, old_rate, *slots]})
+
+
+def _trackable(children: dict):
+    """A stand-in object whose checkpoint children are ``children`` (lists become numbered children)."""
+    import tensorflow as tf
+
+    stand_in = tf.__internal__.tracking.AutoTrackable()
+    for name, child in children.items():
+        setattr(stand_in, name, child)
+    return stand_in
+
+
+def _layout_differences(root, path: str) -> list[str]:
+    """``"NAME shape: saved X vs now Y"`` for each variable reachable from ``root`` (a ``tf.train.Checkpoint``)
+    whose counterpart in the checkpoint at ``path`` has another shape, and ``"NAME: not in the checkpoint"`` for
+    one the checkpoint lacks: what would make ``restore`` fail, found without assigning anything by walking the
+    saved object graph next to the live objects, networks first. NAME is the entry (``net_generator``,
+    ``opt_generator`` ...) and the Keras variable path."""
+    import keras
+    import tensorflow as tf
+    from tensorflow.core.protobuf import trackable_object_graph_pb2
+
+    reader = tf.train.load_checkpoint(path)
+    graph = trackable_object_graph_pb2.TrackableObjectGraph()
+    graph.ParseFromString(reader.get_tensor("_CHECKPOINTABLE_OBJECT_GRAPH"))
+    shapes = reader.get_variable_to_shape_map()
+    diffs, missing, matched, seen = [], {}, set(), {0}
+
+    def named(where, obj):
+        keras_path = getattr(obj, "path", None)
+        return f"{where.split('/')[0]}/{keras_path}" if isinstance(keras_path, str) else where
+
+    def children(node, obj, where):
+        saved = {child.local_name: child.node_id for child in node.children}
+        for name, child in obj._trackable_children(save_type="checkpoint").items():
+            place = f"{where}/{name}" if where else name
+            if name in saved:
+                yield saved[name], child, place
+            elif isinstance(child, (tf.Variable, keras.Variable)):  # unless the checkpoint has it elsewhere
+                missing.setdefault(id(child), f"{named(place, child)}: not in the checkpoint")
+
+    entries = sorted(children(graph.nodes[0], root, ""), key=lambda entry: entry[2].startswith("opt_"))
+    for entry in entries:  # each entry whole (networks before optimizers, which also reach the weights)
+        queue = [entry]
+        while queue:
+            node_id, obj, where = queue.pop(0)
+            if node_id in seen:
+                continue
+            seen.add(node_id)
+            matched.add(id(obj))
+            node = graph.nodes[node_id]
+            for attribute in node.attributes:
+                if attribute.name == "VARIABLE_VALUE" and getattr(obj, "shape", None) is not None:
+                    saved, now = shapes.get(attribute.checkpoint_key), tuple(obj.shape)
+                    if saved is not None and tuple(saved) != now:
+                        diffs.append(f"{named(where, obj)} shape: saved {tuple(saved)} vs now {now}")
+            queue.extend(children(node, obj, where))
+    return diffs + [text for key, text in missing.items() if key not in matched]
 
 
 def remove_partial_checkpoints(directory: str | os.PathLike) -> list[pathlib.Path]:

@@ -149,12 +149,13 @@ class CycleGAN(Trainer):
             learning_rate, beta_1: Adam settings of all four optimizers.
             constant_steps, decay_steps: optimizer steps at constant LR, then of linear decay (junyanz ``n_epochs``
                 and ``n_epochs_decay`` times steps per epoch); the position is the optimizer's step counter, so it
-                is restored exactly on resume.
+                is restored exactly on resume. Always a ``LinearDecay`` (constant when ``decay_steps`` is 0), so
+                the checkpoint holds the same variables whatever the epoch count: a finished run trained again
+                with more epochs continues, on the schedule of the new total.
             optimizers: optional ``{network_name: optimizer}`` overriding any of the four.
         """
         def make():
-            lr = (LinearDecay(learning_rate, constant_steps or 0, decay_steps) if decay_steps else learning_rate)
-            return FusedAdam(lr, beta_1=beta_1)
+            return FusedAdam(LinearDecay(learning_rate, constant_steps or 0, decay_steps), beta_1=beta_1)
 
         chosen = {k: make() for k in self.networks()}
         chosen.update(optimizers or {})

@@ -150,13 +150,13 @@ class Pix2Pix(Trainer):
         Args:
             learning_rate, beta_1: Adam settings.
             constant_steps, decay_steps: optimizer steps at constant LR, then of linear decay to 0 (``decay_steps``
-                0 keeps the LR constant, as in the paper).
+                0 keeps the LR constant, as in the paper). Always a ``LinearDecay``, so the checkpoint holds the
+                same variables whatever the epoch count (a finished run trained with more epochs continues).
             g_optimizer, d_optimizer: optional optimizers replacing the defaults.
             **kwargs: passed to ``keras.Model.compile`` (e.g. ``run_eagerly``, ``jit_compile``).
         """
         def make():
-            lr = LinearDecay(learning_rate, constant_steps or 0, decay_steps) if decay_steps else learning_rate
-            return FusedAdam(lr, beta_1=beta_1)
+            return FusedAdam(LinearDecay(learning_rate, constant_steps or 0, decay_steps), beta_1=beta_1)
 
         chosen = {"generator": g_optimizer or make()}
         if self.uses_discriminator:

@@ -15,12 +15,17 @@ class LinearDecay(keras.optimizers.schedules.LearningRateSchedule):
     Args:
         initial_learning_rate: the constant rate of the first phase.
         constant_steps: optimizer steps at the constant rate (``n_epochs * steps_per_epoch``).
-        decay_steps: optimizer steps of linear decay to 0 (``n_epochs_decay * steps_per_epoch``).
+        decay_steps: optimizer steps of linear decay to 0 (``n_epochs_decay * steps_per_epoch``); 0 keeps the rate
+            constant. Trainers pass a ``LinearDecay`` even then, not a number: a Keras optimizer keeps a numeric
+            learning rate in a variable of its own, which a schedule's optimizer lacks, so a checkpoint's layout
+            would depend on whether the run had a decay phase, and with it on the epoch count.
 
     Example:
     >>> s = LinearDecay(2e-4, constant_steps=100, decay_steps=100)
     >>> round(float(s(150)), 8)
     0.0001
+    >>> round(float(LinearDecay(2e-4, constant_steps=0, decay_steps=0)(150)), 8)
+    0.0002
     """
 
     def __init__(self, initial_learning_rate: float, constant_steps: int, decay_steps: int):
