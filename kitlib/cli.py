@@ -177,6 +177,11 @@ def _cmd_demo(args) -> int:
     index = run_demo(profile=args.profile, out=args.out, notebooks=args.notebooks, only=args.only)
     results = _json.loads((index.parent / "results.json").read_text())
     failed = [r["name"] for r in results if r["status"] != "ok"]
+    if args.record_times:
+        from kitlib import profile_times
+
+        table = profile_times.record(results, args.profile)
+        print(f"Recorded the {args.profile} time of {len(results) - len(failed)} notebook(s) in {table}")
     print(f"\nGallery: {index.resolve()}\n  open it with: python -m webbrowser file://{index.resolve()}")
     if failed:
         print(f"Failed notebooks: {', '.join(failed)} (see the executed copies in {index.parent})")
@@ -364,6 +369,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", default="runs/demo")
     p.add_argument("--notebooks", default="notebooks")
     p.add_argument("--only", nargs="*", help="notebook prefixes or names, e.g. 00 01")
+    p.add_argument("--record-times", action="store_true",
+                   help="write each notebook's wall time for this profile and machine into kitlib/profile_times.json, "
+                        "the table the parameters cells print")
     p.set_defaults(func=_cmd_demo)
 
     from kitlib.recipes import trainable

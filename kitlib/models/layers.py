@@ -304,16 +304,33 @@ class FastConv2DTranspose(keras.layers.Conv2DTranspose):
         return self.activation(outputs) if self.activation is not None else outputs
 
 
+def leaky_relu(x, negative_slope: float = 0.2):
+    """``tf.nn.leaky_relu`` whose gradient reads the output instead of the input (the same gradient, since a slope
+    >= 0 keeps signs). Every LeakyReLU in kitlib's networks goes through it.
+
+    Why: when an add feeds TensorFlow's LeakyRelu (a convolution's BiasAdd, or SPADE's ``x * (1 + gamma) + beta``),
+    Grappler's remapper (CPU, oneDNN) fuses the add into the activation, then finds the gradient's `LeakyReluGrad`
+    still reading the removed add, prints ``E0000 ... remapper failed: ... fanout '.../LeakyReluGrad' exist for
+    missing node '.../BiasAdd'`` (or ``'.../add_1'``) and skips its fusions for the whole step. Read from the
+    output, the add has one reader and the fusion goes through.
+
+    Example:
+    >>> import numpy as np
+    >>> leaky_relu(np.array([-1.0, 2.0], "float32"), 0.2).numpy().tolist()
+    [-0.20000000298023224, 2.0]
+    """
+
+    @tf.custom_gradient
+    def forward(inputs):
+        y = tf.nn.leaky_relu(inputs, negative_slope)
+        return y, lambda dy: tf.raw_ops.LeakyReluGrad(gradients=dy, features=y, alpha=negative_slope)
+
+    return forward(x)
+
+
 @keras.saving.register_keras_serializable(package="kitlib")
 class LeakyReLU(keras.layers.LeakyReLU):
-    """`keras.layers.LeakyReLU` whose gradient reads the layer's output instead of its input (the same gradient,
-    since a slope >= 0 keeps signs).
-
-    Why: when a convolution or dense layer with a bias feeds Keras's LeakyReLU, TensorFlow's Grappler remapper (CPU,
-    oneDNN) fuses conv + BiasAdd + LeakyRelu, then finds the gradient's `LeakyReluGrad` still reading the removed
-    BiasAdd, prints ``E0000 ... remapper failed: ... fanout '.../LeakyReluGrad' exist for missing node
-    '.../BiasAdd'`` and skips its fusions for the whole step. Read from the output, the BiasAdd has one reader and
-    the fusion goes through.
+    """`keras.layers.LeakyReLU` computed by ``leaky_relu`` above (its gradient reads the output; see why there).
 
     Example:
     >>> import numpy as np
@@ -322,14 +339,7 @@ class LeakyReLU(keras.layers.LeakyReLU):
     """
 
     def call(self, inputs):
-        slope = self.negative_slope
-
-        @tf.custom_gradient
-        def leaky_relu(x):
-            y = tf.nn.leaky_relu(x, slope)
-            return y, lambda dy: tf.raw_ops.LeakyReluGrad(gradients=dy, features=y, alpha=slope)
-
-        return leaky_relu(inputs)
+        return leaky_relu(inputs, self.negative_slope)
 
 
 @keras.saving.register_keras_serializable(package="kitlib")

@@ -42,7 +42,7 @@ import numbers
 import keras
 from keras import ops
 
-from kitlib.models.layers import FusedBatchNormalization, InstanceNormalization, LeakyReLU
+from kitlib.models.layers import FusedBatchNormalization, InstanceNormalization, LeakyReLU, leaky_relu
 
 UPSAMPLING_LAYERS = {"normal": 5, "more": 6, "most": 7}
 SPADE_NORMS = ("batch", "instance")
@@ -235,7 +235,7 @@ class SPADEResBlock(keras.layers.Layer):
             self.conv_s.build(shape(fin))
 
     def _actvn(self, x):
-        return ops.leaky_relu(x, self.negative_slope)
+        return leaky_relu(x, self.negative_slope)  # its gradient reads the output: no Grappler remapper error
 
     def call(self, inputs, training=None):
         x, segmap = inputs

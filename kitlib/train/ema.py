@@ -23,6 +23,15 @@ import keras
 from keras import ops
 
 
+def check_rate(rate: float | None) -> float | None:
+    """``rate`` as a float, or None for no average; anything outside (0, 1) is refused with the fix."""
+    if rate is None:
+        return None
+    if not 0.0 < rate < 1.0:
+        raise ValueError(f"ema must be in (0, 1), e.g. 0.999, or None for no average. Received: ema={rate!r}")
+    return float(rate)
+
+
 def clone(network: keras.Model) -> keras.Model:
     """A copy of ``network`` (same architecture and current weights) to hold its EMA."""
     copy = keras.models.clone_model(network)

@@ -61,8 +61,6 @@ class GAN(Trainer):
             raise ValueError(f"loss must be one of {GAN_LOSSES}. Received: loss={loss!r}")
         if n_critic < 1:
             raise ValueError(f"n_critic must be >= 1. Received: n_critic={n_critic}")
-        if ema is not None and not 0.0 < ema < 1.0:
-            raise ValueError(f"ema must be in (0, 1), e.g. 0.999, or None for no average. Received: ema={ema!r}")
         super().__init__(loss_names=("d_loss", "g_loss", "d_acc_real", "d_acc_fake"), seed=seed, name=name)
         self.generator = generator
         self.discriminator = discriminator
@@ -72,7 +70,7 @@ class GAN(Trainer):
         self.gp_weight = float(gp_weight)
         self.n_critic = int(n_critic)
         self.latent_dim = int(generator.input_shape[-1])
-        self.ema = None if ema is None else float(ema)
+        self.ema = weight_ema.check_rate(ema)
         self.ema_generator = weight_ema.clone(generator) if self.ema else None
         fixed = keras.random.normal((num_samples, self.latent_dim), seed=seed + 1)
         self.fixed_latents = keras.Variable(fixed, trainable=False, name="fixed_latents")

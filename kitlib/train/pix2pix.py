@@ -93,8 +93,6 @@ class Pix2Pix(Trainer):
             raise ValueError(f"loss={loss!r} uses the L1 term, so l1_weight must be > 0. Received: l1_weight=0; "
                              "use loss='gan' or 'cgan' for the adversarial loss alone.")
         _check_test_mode(test_mode)
-        if ema is not None and not 0.0 < ema < 1.0:
-            raise ValueError(f"ema must be in (0, 1), e.g. 0.999, or None for no average. Received: ema={ema!r}")
         uses_d = loss != "l1"
         if uses_d:
             if discriminator is None:
@@ -118,7 +116,7 @@ class Pix2Pix(Trainer):
         self.l1_weight = float(l1_weight)
         self.d_loss_weight = float(d_loss_weight)
         self.test_mode = test_mode
-        self.ema = None if ema is None else float(ema)
+        self.ema = weight_ema.check_rate(ema)
         self.ema_generator = weight_ema.clone(generator) if self.ema else None
         self.uses_discriminator = uses_d
         self.conditional = loss.endswith("cgan")
