@@ -391,8 +391,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--loss", default=None,
                    help="adversarial/training loss where the model offers a choice (train MODEL --help lists them)")
     p.add_argument("--variant", default=None,
-                   help="network variant where the model offers one: dcgan radford (default) | seed (the report's "
-                        "networks), ddim/palette tiny|small|keras_io")
+                   help="network variant where the model offers one: dcgan radford (default) | seed (the "
+                        "networks of the student report notebook 01 follows), ddim/palette tiny|small|keras_io")
     p.add_argument("--no-resume", action="store_true", help="start over even if RUN_DIR has a checkpoint")
     p.add_argument("--minutes", type=float, default=None,
                    help="time budget of this run: stop after N minutes with a checkpoint and exports (train again "

@@ -6,7 +6,7 @@ import pathlib
 import keras
 import pytest
 
-from kitlib import methods, runtime
+from kitlib import methods, profile_times, runtime
 from kitlib.method import PROFILES, Method
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
@@ -67,8 +67,8 @@ def parameters_cell(notebook: str, profile: str) -> dict:
     nb = json.loads((ROOT / "notebooks" / f"{notebook}.ipynb").read_text(encoding="utf-8"))
     cells = [c for c in nb["cells"] if "parameters" in c.get("metadata", {}).get("tags", [])]
     assert len(cells) == 1, f"{notebook} needs exactly one cell tagged 'parameters'"
-    source = "".join(cells[0]["source"]).replace("from kitlib import runtime\n", "")
-    values: dict = {"runtime": _ProfileRuntime(profile)}
+    source = "".join(cells[0]["source"]).replace("from kitlib import profile_times, runtime\n", "")
+    values: dict = {"runtime": _ProfileRuntime(profile), "profile_times": profile_times}
     exec(source, values)  # noqa: S102  (the repository's own notebook)
     return values
 

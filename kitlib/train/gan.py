@@ -170,7 +170,8 @@ latent_interpolation = deprecated_alias(infer_gan.latent_interpolation, "kitlib.
 
 
 METHODS = (Method(
-    name="dcgan", title="DCGAN: images from noise (Radford et al.'s networks, or the seed report's)",
+    name="dcgan",
+    title="DCGAN: images from noise (Radford et al.'s networks, or those of the student report notebook 01 follows)",
     kind="unconditional", notebook="01_dcgan_anime_faces", trainer=GAN, builders={"networks": build_dcgan},
     losses=GAN_LOSSES, infer=infer_gan.generate, exports=("generator",), data=load_images, default_data="toy:faces",
     custom_layers=CONV_LAYERS,
