@@ -8,7 +8,7 @@ is reported as not measured.
 Example:
 >>> table = {"cpu-2": {"label": "a 2-core CPU", "seconds": {"01_dcgan": {"quick": 40, "demo": 390}}}}
 >>> print(describe("01_dcgan", machine="cpu-2", table=table))
-Measured for this notebook on this machine (a 2-core CPU): quick 40 s, demo 6.5 min; full not measured.
+Measured for this notebook on this kind of machine (a 2-core CPU): quick 40 s, demo 6.5 min; full not measured.
 >>> print(describe("01_dcgan", machine="cuda-1x Tesla T4", table=table))
 Not measured on this machine (1x Tesla T4). On a 2-core CPU: quick 40 s, demo 6.5 min; full not measured.
 """
@@ -64,7 +64,7 @@ def describe(notebook: str, *, machine: str | None = None, table: dict | None = 
     here = table.get(machine, {}).get("seconds", {}).get(notebook)
     if here:
         label = table[machine].get("label", _label(machine))
-        return f"Measured for this notebook on this machine ({label}): {_costs(here)}"
+        return f"Measured for this notebook on this kind of machine ({label}): {_costs(here)}"
     elsewhere = [f"On {entry.get('label', _label(key))}: {_costs(entry['seconds'][notebook])}"
                  for key, entry in table.items() if notebook in entry.get("seconds", {})]
     return " ".join([f"Not measured on this machine ({_label(machine)}).", *elsewhere]) if elsewhere else \

@@ -14,18 +14,18 @@ def test_record_keeps_ok_notebooks_and_other_profiles(tmp_path):
     table = tmp_path / "times.json"
     results = [{"name": "01_dcgan", "status": "ok", "seconds": 391.6},
                {"name": "02_cyclegan", "status": "failed: CellExecutionError", "seconds": 12.0}]
-    profile_times.record(results, "demo", machine="cpu-2", label="a 2-core CPU (test)", path=table)
+    profile_times.record(results, "demo", machine="cpu-2", label="a 2-core CPU, test", path=table)
     profile_times.record([{"name": "01_dcgan", "status": "ok", "seconds": 40.2}], "quick", machine="cpu-2", path=table)
     saved = json.loads(table.read_text())
     assert saved["cpu-2"]["seconds"] == {"01_dcgan": {"demo": 392, "quick": 40}}  # the failed run is not a time
-    assert saved["cpu-2"]["label"] == "a 2-core CPU (test)"
+    assert saved["cpu-2"]["label"] == "a 2-core CPU, test"
     assert [p.name for p in tmp_path.iterdir()] == ["times.json"]  # no temporary file left
 
     here = profile_times.describe("01_dcgan", machine="cpu-2", table=saved)
-    assert here == "Measured for this notebook on this machine (a 2-core CPU (test)): quick 40 s, demo 6.5 min; " \
-                   "full not measured."
+    assert here == ("Measured for this notebook on this kind of machine (a 2-core CPU, test): "
+                    "quick 40 s, demo 6.5 min; full not measured.")
     assert profile_times.describe("01_dcgan", machine="cpu-16", table=saved).startswith(
-        "Not measured on this machine (a 16-core CPU). On a 2-core CPU (test): quick 40 s")
+        "Not measured on this machine (a 16-core CPU). On a 2-core CPU, test: quick 40 s")
     assert profile_times.describe("02_cyclegan", machine="cpu-2", table=saved) == \
         "No time measured for this notebook yet (this machine: a 2-core CPU)."
 
