@@ -113,7 +113,8 @@ def test_resume_across_a_number_and_a_schedule_is_exact(tmp_path, first, then, l
     ({"filters": 8}, {"filters": 16},
      "net_discriminator/down1_conv/kernel shape: saved (4, 4, 3, 8) vs now (4, 4, 3, 16)"),
     ({"norm": "layer"}, {"norm": "batch"}, "net_discriminator/down2_batchnorm/moving_mean: not in the checkpoint"),
-], ids=["width", "norm"])
+    ({"norm": "batch"}, {"norm": "layer"}, "moving_mean: in the checkpoint, not in this network"),
+], ids=["width", "layer_to_batch_norm", "batch_to_layer_norm"])
 def test_a_checkpoint_that_cannot_fit_is_refused_before_anything_is_written(tmp_path, saved, now, named):
     """Network widths and norms are not part of a GAN's run_config; resuming with others names the variable and
     both shapes (or the missing variable) instead of failing inside TensorFlow, and leaves every file as it was."""

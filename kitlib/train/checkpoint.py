@@ -303,8 +303,10 @@ def _trackable(children: dict):
 
 def _layout_differences(root, path: str) -> list[str]:
     """``"NAME shape: saved X vs now Y"`` for each variable reachable from ``root`` (a ``tf.train.Checkpoint``)
-    whose counterpart in the checkpoint at ``path`` has another shape, and ``"NAME: not in the checkpoint"`` for
-    one the checkpoint lacks: what would make ``restore`` fail, found without assigning anything by walking the
+    whose counterpart in the checkpoint at ``path`` has another shape, ``"NAME: not in the checkpoint"`` for one
+    the checkpoint lacks, and ``"NAME: in the checkpoint, not in this network"`` for a network variable saved but
+    gone (batch norm's moving statistics after a switch to layer norm: restore would pass and train another
+    network): what would make ``restore`` fail or mislead, found without assigning anything by walking the
     saved object graph next to the live objects, networks first. NAME is the entry (``net_generator``,
     ``opt_generator`` ...) and the Keras variable path."""
     import keras
@@ -346,6 +348,11 @@ def _layout_differences(root, path: str) -> list[str]:
                     if saved is not None and tuple(saved) != now:
                         diffs.append(f"{named(where, obj)} shape: saved {tuple(saved)} vs now {now}")
             queue.extend(children(node, obj, where))
+            if not where.startswith("opt_"):  # a network's saved variable it no longer has: another architecture
+                live = obj._trackable_children(save_type="checkpoint") if hasattr(obj, "_trackable_children") else {}
+                diffs.extend(f"{named(where, obj)}/{child.local_name}: in the checkpoint, not in this network"
+                             for child in node.children if child.local_name not in live
+                             and any(a.name == "VARIABLE_VALUE" for a in graph.nodes[child.node_id].attributes))
     return diffs + [text for key, text in missing.items() if key not in matched]
 
 
