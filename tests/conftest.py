@@ -1,5 +1,6 @@
 """Shared fixtures of the unit tests."""
 
+import kitlib  # noqa: F401, I001  (before keras: keeps TensorFlow's start-up log lines off the test workers' output)
 import keras
 import pytest
 
