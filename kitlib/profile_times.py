@@ -20,8 +20,10 @@ import os
 import pathlib
 import time
 
+from kitlib import runtime
+from kitlib.runtime import PROFILES
+
 TABLE_PATH = pathlib.Path(__file__).with_name("profile_times.json")
-PROFILES = ("quick", "demo", "full")
 
 
 def load(path: str | os.PathLike = TABLE_PATH) -> dict:
@@ -31,18 +33,14 @@ def load(path: str | os.PathLike = TABLE_PATH) -> dict:
 
 
 def machine_key() -> str:
-    """This machine's kind: ``"cuda-<count>x <name>"`` with GPUs, else ``"cpu-<cores>"``."""
-    import tensorflow as tf
-
-    gpus = tf.config.list_physical_devices("GPU")
-    if gpus:
-        name = tf.config.experimental.get_device_details(gpus[0]).get("device_name", "GPU")
-        return f"cuda-{len(gpus)}x {name}"
-    return f"cpu-{os.cpu_count()}"
+    """This machine's kind: ``"cuda-<count>x <name>"`` (or ``"metal-..."``) with GPUs, else ``"cpu-<cores>"``."""
+    device = runtime.detect_device()
+    return f"{device.kind}-{device.num_gpus}x {device.names[0]}" if device.num_gpus else f"cpu-{os.cpu_count()}"
 
 
 def _label(machine: str) -> str:
-    return machine[len("cuda-"):] if machine.startswith("cuda-") else f"a {machine[len('cpu-'):]}-core CPU"
+    kind, what = machine.split("-", 1)
+    return f"a {what}-core CPU" if kind == "cpu" else what
 
 
 def _duration(seconds: float) -> str:

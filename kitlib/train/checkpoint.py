@@ -323,16 +323,17 @@ def _layout_differences(root, path: str) -> list[str]:
         keras_path = getattr(obj, "path", None)
         return f"{where.split('/')[0]}/{keras_path}" if isinstance(keras_path, str) else where
 
-    def children(node, obj, where):
+    def children(node, live, where):
         saved = {child.local_name: child.node_id for child in node.children}
-        for name, child in obj._trackable_children(save_type="checkpoint").items():
+        for name, child in live.items():
             place = f"{where}/{name}" if where else name
             if name in saved:
                 yield saved[name], child, place
             elif isinstance(child, (tf.Variable, keras.Variable)):  # unless the checkpoint has it elsewhere
                 missing.setdefault(id(child), f"{named(place, child)}: not in the checkpoint")
 
-    entries = sorted(children(graph.nodes[0], root, ""), key=lambda entry: entry[2].startswith("opt_"))
+    entries = sorted(children(graph.nodes[0], root._trackable_children(save_type="checkpoint"), ""),
+                     key=lambda entry: entry[2].startswith("opt_"))
     for entry in entries:  # each entry whole (networks before optimizers, which also reach the weights)
         queue = [entry]
         while queue:
@@ -347,9 +348,9 @@ def _layout_differences(root, path: str) -> list[str]:
                     saved, now = shapes.get(attribute.checkpoint_key), tuple(obj.shape)
                     if saved is not None and tuple(saved) != now:
                         diffs.append(f"{named(where, obj)} shape: saved {tuple(saved)} vs now {now}")
-            queue.extend(children(node, obj, where))
+            live = obj._trackable_children(save_type="checkpoint")
+            queue.extend(children(node, live, where))
             if not where.startswith("opt_"):  # a network's saved variable it no longer has: another architecture
-                live = obj._trackable_children(save_type="checkpoint") if hasattr(obj, "_trackable_children") else {}
                 diffs.extend(f"{named(where, obj)}/{child.local_name}: in the checkpoint, not in this network"
                              for child in node.children if child.local_name not in live
                              and any(a.name == "VARIABLE_VALUE" for a in graph.nodes[child.node_id].attributes))
