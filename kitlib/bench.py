@@ -45,25 +45,16 @@ def _peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
 
 
-class _StepTimer(keras.callbacks.Callback):
-    """Records the wall time at the end of every batch."""
-
-    def __init__(self):
-        super().__init__()
-        self.times: list[float] = []
-
-    def on_train_batch_end(self, batch, logs=None):
-        self.times.append(time.perf_counter())
-
-
 def _time_fit(trainer, data, steps: int, warmup: int) -> float:
     """Seconds per step of ``trainer.fit`` (after ``warmup`` steps) on ``data``: an infinite ``tf.data`` stream, or
     one synthetic batch, repeated."""
     import tensorflow as tf
 
+    from kitlib.train.callbacks import BatchTimes
+
     if not isinstance(data, tf.data.Dataset):
         data = tf.data.Dataset.from_tensors(data).repeat()
-    timer = _StepTimer()
+    timer = BatchTimes()
     trainer.fit(data, epochs=1, steps_per_epoch=warmup + steps, callbacks=[timer], verbose=0)
     return (timer.times[-1] - timer.times[warmup - 1]) / steps
 

@@ -337,8 +337,49 @@ def _cmd_translate(args) -> int:
     return 0
 
 
+def _cmd_bench_quality(args) -> int:
+    from kitlib import quality
+
+    if args.table:
+        lines = quality.read(args.table, args.method)
+        if not lines:
+            raise ValueError(f"{args.table} holds no results" + (f" for {args.method}" if args.method else ""))
+        print(quality.table(lines))
+        return 0
+    if args.rescore:
+        import pathlib
+
+        manifests = sorted(pathlib.Path(args.out).glob(f"{args.method or '*'}/*/{quality.MANIFEST_FILE}"))
+        if not manifests:
+            raise FileNotFoundError(f"No trained systems to score under {args.out} "
+                                    f"(looked for METHOD/SYSTEM/{quality.MANIFEST_FILE})")
+        for manifest in manifests:
+            print(f"scoring {manifest.parent} ...", flush=True)
+            quality.score_run(manifest.parent, args.out)
+        print(quality.table(quality.read(pathlib.Path(args.out) / quality.RESULTS_FILE, args.method)))
+        return 0
+    if args.method is None or args.data is None:
+        raise ValueError("bench quality needs METHOD and --data, e.g. python -m kitlib bench quality dcgan "
+                         "--data data_real/anime_faces --minutes 2,5,10,20 --anchor all")
+    budgets = quality.parse_minutes(args.minutes)
+    if args.system:  # one system, in this process (what the orchestrator starts)
+        for line in quality.run_system(args.method, args.system, args.data, budgets, args.out, seed=args.seed,
+                                       options=quality.parse_options(args.set)):
+            print(json.dumps(line), flush=True)
+        return 0
+    quality.run(args.method, args.data, budgets, args.out, anchors=args.anchor, jobs=args.jobs, seed=args.seed,
+                kitlib=not args.anchors_only and not args.set, variants=[args.set] if args.set else ())
+    return 0
+
+
 def _cmd_bench(args) -> int:
     from kitlib import bench
+
+    if args.model == "quality":
+        return _cmd_bench_quality(args)
+    if args.method is not None:
+        raise ValueError(f"bench {args.model} takes no second name (only bench quality METHOD does). "
+                         f"Received: {args.method!r}")
 
     names = sorted(bench.MODELS) if args.model == "all" else [args.model]
     for name in names:
@@ -421,9 +462,29 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=0, help="diffusion models: seed of the initial noise")
     p.set_defaults(func=_cmd_translate)
 
-    p = sub.add_parser("bench", help="training throughput benchmark")
+    p = sub.add_parser("bench", help="training throughput benchmark; bench quality: time-to-quality against the "
+                                     "published recipes")
     p.add_argument("model", help="dcgan, cyclegan, pix2pix, gaugan, gatys (alias: style), adain, data, conv (the "
-                   "machine's float32 vs bfloat16/float16 convolution throughput), or all")
+                   "machine's float32 vs bfloat16/float16 convolution throughput), or all; or quality (then METHOD)")
+    p.add_argument("method", nargs="?", default=None, help="bench quality only: the method to measure (dcgan)")
+    q = p.add_argument_group("bench quality METHOD")
+    q.add_argument("--data", default=None, help="a folder holding train/ and heldout/ (e.g. data_real/anime_faces)")
+    q.add_argument("--minutes", default="2,5,10,20", help="snapshot budgets in minutes (default 2,5,10,20)")
+    q.add_argument("--anchor", action="append", default=[],
+                   help="a published recipe to train side by side (repeat, or 'all'): python -c 'from kitlib "
+                        "import anchors; print(list(anchors.ANCHORS))'")
+    q.add_argument("--anchors-only", action="store_true", help="train the anchors only (their curves do not change)")
+    q.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                   help="train a variant of kitlib's recipe instead of its defaults (repeat: --set batch_size=32 "
+                        "--set lr=4e-4); the results name it 'kitlib batch_size=32,lr=0.0004'")
+    q.add_argument("--jobs", type=_positive_int, default=1,
+                   help="systems trained at once, each pinned to its own core(s) (default 1: the whole machine each)")
+    q.add_argument("--out", default="runs/quality", help="results folder: quality.jsonl, plots, snapshots, logs")
+    q.add_argument("--seed", type=int, default=0)
+    q.add_argument("--table", default=None, metavar="JSONL", help="print the markdown table of a quality.jsonl")
+    q.add_argument("--rescore", action="store_true",
+                   help="score again every system already trained under --out (after a failed or changed scoring)")
+    q.add_argument("--system", default=None, help=argparse.SUPPRESS)
     p.add_argument("--image-size", type=_positive_int, default=None)
     p.add_argument("--batch-size", type=_positive_int, default=None)
     p.add_argument("--steps", type=_positive_int, default=None)

@@ -38,12 +38,77 @@ def _time_budget(minutes) -> list:
     return [] if minutes is None else [TimeBudget(minutes)]
 
 
+# With --minutes and no --epochs the budget ends the run, not an epoch count chosen for some profile.
+UNTIL_BUDGET_EPOCHS = 100_000
+
+
 def _budget_epochs(epochs, minutes, method: str, setup: str | None = None) -> int:
     """The run's epochs: the user's, else the registry's for the active profile; with a budget and no ``epochs``,
-    the full profile's (the budget then ends the run)."""
+    ``UNTIL_BUDGET_EPOCHS`` (the budget ends the run; a recipe whose learning rate depends on the run's length plans
+    its epochs with ``_planned_fit``)."""
     if epochs:
         return epochs
-    return _defaults(method, setup, "full" if minutes is not None else None)["epochs"]
+    return UNTIL_BUDGET_EPOCHS if minutes is not None else _defaults(method, setup)["epochs"]
+
+
+def _saved_epochs(run_dir) -> int | None:
+    """The epochs a run directory was planned or started with (``budget_plan``, else ``epochs`` of config.json),
+    None for a new run."""
+    from kitlib.train.checkpoint import CONFIG_FILE, read_json
+
+    path = pathlib.Path(run_dir) / CONFIG_FILE
+    if not path.exists() or not (pathlib.Path(run_dir) / "checkpoints").exists():
+        return None
+    config = read_json(path)
+    return (config.get("budget_plan") or {}).get("epochs") or config.get("epochs")
+
+
+def _planned_fit(model, batches, *, budget, compile_for, run_dir, resume, callbacks, run_info, steps_per_epoch,
+                 scope) -> None:
+    """``--minutes`` without ``--epochs`` for a recipe whose learning rate decays over the run (CycleGAN: constant
+    for the first half of the epochs, then linearly to 0, as junyanz's): the first epoch trains at the constant rate
+    (the same for any length of two epochs or more), its measured speed sets how many epochs fit in the rest of the
+    budget, and the run continues from that epoch's checkpoint on the schedule of that many epochs. The plan is
+    written to config.json (``budget_plan``), so resuming the run keeps it (exact resume); resuming a run started
+    with ``--epochs`` keeps its epochs.
+
+    ``compile_for(epochs)`` compiles ``model`` for a run of that many epochs (under ``scope``).
+    """
+    import time
+
+    from kitlib.train.callbacks import BatchTimes
+
+    planned = _saved_epochs(run_dir) if resume else None
+    if planned is not None:
+        with scope:
+            compile_for(planned)
+        _fit(model, batches, epochs=planned, steps_per_epoch=steps_per_epoch, run_dir=run_dir, resume=resume,
+             callbacks=callbacks, run_info={**run_info, "epochs": planned})
+        return
+    started = time.monotonic()
+    with scope:
+        compile_for(2)
+    timer = BatchTimes()
+    _fit(model, batches, epochs=1, steps_per_epoch=steps_per_epoch, run_dir=run_dir, resume=resume,
+         callbacks=[*callbacks, timer], run_info={**run_info, "epochs": 1})
+    ended, times = time.monotonic(), timer.times
+    if budget.expired or model.stop_training or len(times) < 2:
+        return
+    warm = min(2, len(times) - 2)  # the first steps trace the train function: timed apart
+    per_step = (times[-1] - times[warm]) / (len(times) - 1 - warm)
+    per_epoch = per_step * steps_per_epoch + (ended - times[-1])  # the steps + the epoch's checkpoint and exports
+    restart = times[0] - started  # a new fit traces again
+    epochs = 1 + max(0, int((budget.deadline - time.monotonic() - restart) // per_epoch))
+    if epochs == 1:
+        return
+    print(f"Time budget: epoch 1 took {per_epoch:.0f} s, so {epochs} epochs of {steps_per_epoch} steps fit in "
+          f"{budget.minutes:g} min: the learning rate stays constant for {epochs - epochs // 2} epochs, then decays "
+          f"linearly to 0. Continuing from epoch 1's checkpoint.", flush=True)
+    plan = {"minutes": budget.minutes, "epochs": epochs, "seconds_per_epoch": round(per_epoch, 1)}
+    with scope:
+        compile_for(epochs)
+    _fit(model, batches, epochs=epochs, steps_per_epoch=steps_per_epoch, run_dir=run_dir, resume=True,
+         callbacks=callbacks, run_info={**run_info, "epochs": epochs, "budget_plan": plan})
 
 
 def _fit(model, batches, *, callbacks: list, **kwargs) -> None:
@@ -59,15 +124,16 @@ def _fit(model, batches, *, callbacks: list, **kwargs) -> None:
 
 def train_dcgan(*, data=None, out, epochs=None, batch_size=None, image_size=None, seed=0, precision="auto",
                 limit=None, resume=True, variant=None, loss=None, minutes=None, filters=None,
-                diff_augment=None, lr=None, half_batch=None, ema=None) -> pathlib.Path:
+                diff_augment=None, lr=None, half_batch=None, ema=None, callbacks=()) -> pathlib.Path:
     """DCGAN (notebook 01) on toy faces or an image folder.
 
     Defaults (the registry's, as notebook 01): Radford et al.'s DCGAN at width ``filters=32`` with a 0.999 average of
-    the generator's weights; on real anime faces it beat the seed report's networks (``variant="seed"``, with
-    ``half_batch=True``, the report's discriminator discipline) and the 64-filter Radford DCGAN at a fixed CPU budget
-    (assets/real_data/). ``filters`` sets the Radford networks' width, ``diff_augment`` a DiffAugment policy (e.g.
+    the generator's weights, batches of 8 on a CPU profile; on real anime faces it beat the seed report's networks
+    (``variant="seed"``, with ``half_batch=True``, the report's discriminator discipline), the 64-filter Radford
+    DCGAN and larger batches at a fixed CPU budget (assets/real_data/, ``python -m kitlib bench quality dcgan``). ``filters`` sets the Radford networks' width, ``diff_augment`` a DiffAugment policy (e.g.
     ``"color,translation"``), ``lr`` both Adam learning rates (default 2e-4, beta_1 0.5), ``ema`` the decay of the
-    generator's weight average that is exported and sampled (0 turns it off).
+    generator's weight average that is exported and sampled (0 turns it off). ``callbacks``: more Keras callbacks for
+    ``fit`` (``kitlib.quality`` adds its snapshot clock).
     """
     budget = _time_budget(minutes)
     from kitlib import data as kdata
@@ -93,7 +159,8 @@ def train_dcgan(*, data=None, out, epochs=None, batch_size=None, image_size=None
     run_dir = pathlib.Path(out)
     run_info = dict(data=data_identity(data, data_info), batch_size=batch_size, image_size=image_size, variant=variant,
                     filters=filters, diff_augment=diff_augment, lr=lr, ema=ema)
-    callbacks = [train.SampleGrid(run_dir, show=False), train.LossHistory(run_dir), train.NaNGuard(), *budget]
+    callbacks = [train.SampleGrid(run_dir, show=False), train.LossHistory(run_dir), train.NaNGuard(), *budget,
+                 *callbacks]
     _fit(gan, batches, epochs=epochs, run_dir=run_dir, resume=resume, callbacks=callbacks, run_info=run_info)
     return run_dir
 
@@ -204,6 +271,8 @@ def train_cyclegan(*, data=None, out, epochs=None, batch_size=None, image_size=N
     if batch_size % replicas:
         raise ValueError(f"batch_size must be a multiple of the {replicas} replicas (GPUs or machines) training together"
                          f". Received: batch_size={batch_size}; pass {(batch_size // replicas + 1) * replicas}.")
+    if not epochs and minutes is None and resume:  # resumed without --epochs: the run keeps its own length
+        epochs = _saved_epochs(out)
     epochs = _budget_epochs(epochs, minutes, "cyclegan", setup)
     num_toy, min_cell = num_toy or d["num_images"], min_cell or d["min_cell"]
     generator, discriminator = generator or d["generator"], discriminator or d["discriminator"]
@@ -215,17 +284,25 @@ def train_cyclegan(*, data=None, out, epochs=None, batch_size=None, image_size=N
     batches = unpaired(kdata.prepare(domain_a.skip(4), batch_size, seed=seed, augment=augment),
                        kdata.prepare(domain_b.skip(4), batch_size, seed=seed + 1, augment=augment))
     steps = d["steps_per_epoch"] or batches.steps_per_epoch  # None (pixel art): a pass over the larger domain
+    def compile_for(epochs):  # junyanz: constant learning rate for the first half of the epochs, then linear to 0
+        gan.compile(constant_steps=(epochs - epochs // 2) * steps, decay_steps=(epochs // 2) * steps)
+
     with strategy.scope():  # networks and optimizers on every replica; the image pool is not replica-aware yet
         gan = build_cyclegan(generator, discriminator, image_size=image_size, filters=filters, loss=loss, seed=seed,
                              **({} if replicas == 1 else {"pool_size": 0}))
-        gan.compile(constant_steps=(epochs - epochs // 2) * steps, decay_steps=(epochs // 2) * steps)
     gan.set_sample_inputs(held_a, held_b, cycle=True)
     run_dir = pathlib.Path(out)
-    run_info = dict(data=data_identity(data, info), batch_size=batch_size, image_size=image_size, epochs=epochs)
+    run_info = dict(data=data_identity(data, info), batch_size=batch_size, image_size=image_size)
     callbacks = [CycleGANMonitor(held_a, held_b, pixel_grid="ab" if pixel else None),
                  train.SampleGrid(run_dir, show=False, ncols=6), train.LossHistory(run_dir), train.NaNGuard(), *budget]
+    if epochs == UNTIL_BUDGET_EPOCHS:  # --minutes without --epochs: the decay follows the budget
+        _planned_fit(gan, batches, budget=budget[0], compile_for=compile_for, run_dir=run_dir, resume=resume,
+                     callbacks=callbacks, run_info=run_info, steps_per_epoch=steps, scope=strategy.scope())
+        return run_dir
+    with strategy.scope():
+        compile_for(epochs)
     _fit(gan, batches, epochs=epochs, steps_per_epoch=steps, run_dir=run_dir, resume=resume, callbacks=callbacks,
-         run_info=run_info)
+         run_info={**run_info, "epochs": epochs})
     return run_dir
 
 

@@ -61,5 +61,34 @@ def test_cli_minutes_stops_then_a_later_run_resumes_exactly(tmp_path, capsys):
 
 def test_python_api_minutes_without_epochs_trains_until_the_budget(tmp_path, capsys):
     run = recipes.train("dcgan", out=tmp_path / "run", minutes=0.0001, **TINY)
-    assert _step(run) == 1  # the full profile's 100 epochs were the limit, the budget ended the run
-    assert "Epoch 1/100" in capsys.readouterr().out
+    assert _step(run) == 1  # no epoch count: the budget ended the run
+    assert "Epoch 1/100000" in capsys.readouterr().out
+
+
+CYCLEGAN = ["train", "cyclegan", "--precision", "float32"]  # quick: 6 steps of batch 1 per epoch, 32 px
+
+
+def test_cyclegan_budget_plans_its_decay_and_resumes_it_exactly(tmp_path, monkeypatch, capsys):
+    """`train cyclegan --minutes N` without --epochs trains for N minutes (issue 25, item 6): epoch 1's speed sets
+    how many epochs fit, the linear decay spans them (junyanz: constant for the first half), the plan is saved; the
+    run resumed without a budget finishes that plan and equals a run started with --epochs of that plan."""
+    monkeypatch.setenv("KITLIB_PROFILE", "quick")
+    budget_run, straight = tmp_path / "budget", tmp_path / "straight"
+    assert cli.main(CYCLEGAN + ["--minutes", "0.6", "--out", str(budget_run)]) == 0
+    out = capsys.readouterr().out
+    config = json.loads((budget_run / "config.json").read_text())
+    plan = config["budget_plan"]
+    epochs = plan["epochs"]
+    assert epochs >= 2 and config["epochs"] == epochs and plan["minutes"] == 0.6
+    assert f"so {epochs} epochs of 6 steps fit in 0.6 min" in out and "Epoch 1/1\n" in out
+    step = _step(budget_run)
+    assert 6 < step <= 6 * epochs  # more than the first epoch, at most the plan
+    # resumed without a budget, the run keeps its plan (no second plan) and finishes it
+    assert cli.main(CYCLEGAN + ["--out", str(budget_run)]) == 0
+    assert _step(budget_run) == 6 * epochs
+    assert json.loads((budget_run / "config.json").read_text())["budget_plan"] == plan
+    assert cli.main(CYCLEGAN + ["--epochs", str(epochs), "--out", str(straight)]) == 0
+    for name in ("generator_ab", "generator_ba"):
+        for a, b in zip(load_generator(budget_run, name=name).get_weights(),
+                        load_generator(straight, name=name).get_weights()):
+            np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)

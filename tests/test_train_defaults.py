@@ -84,9 +84,9 @@ def test_recipes_train_with_the_registry_defaults(model, monkeypatch, tmp_path):
         assert seen["steps_per_epoch"] == d["steps_per_epoch"]
 
 
-def test_a_time_budget_trains_toward_the_full_profile_epochs(monkeypatch):
+def test_a_time_budget_without_epochs_trains_until_the_budget(monkeypatch):
     _use_profile(monkeypatch, "quick")
-    assert recipes._budget_epochs(None, 5.0, "cyclegan") == methods.get("cyclegan").defaults("full")["epochs"] == 25
+    assert recipes._budget_epochs(None, 5.0, "cyclegan") == recipes.UNTIL_BUDGET_EPOCHS == 100_000
     assert recipes._budget_epochs(None, None, "cyclegan", "pixel_art") == 2
     assert recipes._budget_epochs(7, 5.0, "dcgan") == 7
 

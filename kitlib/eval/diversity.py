@@ -71,9 +71,9 @@ def sliced_wasserstein(real, fake, *, patches_per_image: int = 64, patch_size: i
             n = len(x)
             ys = rng.integers(0, h - size + 1, (n, patches_per_image))
             xs = rng.integers(0, w - size + 1, (n, patches_per_image))
-            out = np.stack([x[i, ys[i, j]: ys[i, j] + size, xs[i, j]: xs[i, j] + size]
-                            for i in range(n) for j in range(patches_per_image)])
-            out = out.reshape(len(out), -1)
+            windows = np.lib.stride_tricks.sliding_window_view(x, (size, size), axis=(1, 2))  # (n, y, x, c, s, s)
+            out = windows[np.arange(n)[:, None], ys, xs]  # (n, patches, c, s, s): one gather, no Python loop
+            out = out.transpose(0, 1, 3, 4, 2).reshape(n * patches_per_image, -1)  # each patch flattened as (s, s, c)
             return (out - out.mean(axis=0)) / (out.std(axis=0) + 1e-8)
 
         pa, pb = patches(la), patches(lb)

@@ -10,8 +10,8 @@ True
 
 from kitlib.train.adain import AdaINTrainer, content_style_pairs
 from kitlib.train.base import GANTrainer, Trainer
-from kitlib.train.callbacks import (GANHealth, LossHistory, NaNGuard, RunCheckpoint, SampleGrid, TensorBoard, TimeBudget,
-                                    read_history)
+from kitlib.train.callbacks import (GANHealth, LossHistory, NaNGuard, RunCheckpoint, SampleGrid, SnapshotCallback,
+                                    SnapshotClock, TensorBoard, TimeBudget, read_history)
 from kitlib.train.checkpoint import Checkpointer, epoch_exports, load_generator, read_run_config
 from kitlib.train.cyclegan import CycleGAN, CycleGANMonitor, build_cyclegan, load_unpaired, unpaired
 from kitlib.train.diffusion import (DiffusionModel, add_noise, ddim_generate, ddim_sample, ddim_step, ddim_translate,
@@ -27,6 +27,7 @@ from kitlib.train.schedules import LinearDecay
 
 __all__ = [
     "Trainer", "GANTrainer", "GAN", "CycleGAN", "CycleGANMonitor", "build_cyclegan", "load_unpaired", "unpaired", "ImagePool", "GANHealth", "Checkpointer", "read_run_config", "epoch_exports", "load_generator", "generate", "latent_interpolation", "LinearDecay", "FusedAdam",
+    "SnapshotClock", "SnapshotCallback",
     "AdaINTrainer", "content_style_pairs",
     "DiffusionModel", "add_noise", "ddim_generate", "ddim_sample", "ddim_step", "ddim_translate", "diffusion_schedule",
     "sampling_options",

@@ -11,6 +11,8 @@ import csv
 import math
 import os
 import pathlib
+import time
+from typing import Callable
 
 import keras
 import numpy as np
@@ -21,6 +23,17 @@ from kitlib.train.checkpoint import Checkpointer
 
 def _float(value) -> float:
     return float(np.asarray(value))
+
+
+class BatchTimes(keras.callbacks.Callback):
+    """Records ``time.monotonic()`` at the end of every batch in ``times`` (throughput measurements)."""
+
+    def __init__(self):
+        super().__init__()
+        self.times: list[float] = []
+
+    def on_train_batch_end(self, batch, logs=None):
+        self.times.append(time.monotonic())
 
 
 class StepCounter(keras.callbacks.Callback):
@@ -257,3 +270,70 @@ class TimeBudget(keras.callbacks.Callback):
             self.model.stop_training = True
             print(f"TimeBudget: {self.minutes:g} min used; stopping at step {self.stopped_at_step} "
                   f"(checkpointed and exported; train again on this run directory to continue).")
+
+
+class SnapshotClock:
+    """A training clock with snapshot marks at ``budgets`` (minutes), for time-to-quality curves (``kitlib.quality``).
+
+    ``tick(step, snapshot)`` after every training step: for each mark the clock has passed, it pauses, calls
+    ``snapshot(path)`` (``path`` = ``folder/NNNN.NNmin`` without a suffix; the caller adds its own) and records the
+    step and the clock time; the saving time is not counted. It returns True once the last mark is passed: stop.
+    Framework-free (the PyTorch anchors tick it too); ``SnapshotCallback`` ticks it from Keras ``fit``.
+
+    Example:
+    >>> fake_time = iter([0.0, 40.0, 40.0, 42.0, 70.0, 70.0, 71.0]).__next__   # seconds; each snapshot takes 1-2 s
+    >>> clock = SnapshotClock([0.5, 1.0], "/tmp/snapshots", clock=fake_time)
+    >>> clock.start()
+    >>> clock.tick(1, lambda path: None), clock.tick(2, lambda path: None)
+    (False, True)
+    >>> [(s["minutes"], s["step"]) for s in clock.snapshots]
+    [(0.5, 2), (1.0, 2)]
+    """
+
+    def __init__(self, budgets, folder, *, clock: Callable[[], float] = time.monotonic):
+        self.marks = sorted(float(b) for b in budgets)
+        if not self.marks or self.marks[0] <= 0:
+            raise ValueError(f"budgets must be minutes > 0. Received: {budgets!r}")
+        self.folder = pathlib.Path(folder)
+        self._clock = clock
+        self._start: float | None = None
+        self._paused = 0.0
+        self.snapshots: list[dict] = []
+
+    def start(self) -> None:
+        self._start = self._clock()
+
+    def seconds(self) -> float:
+        """Training seconds so far (snapshot time excluded)."""
+        if self._start is None:
+            raise RuntimeError("SnapshotClock.start() was not called")
+        return self._clock() - self._start - self._paused
+
+    @property
+    def done(self) -> bool:
+        return len(self.snapshots) == len(self.marks)
+
+    def tick(self, step: int, snapshot: Callable[[pathlib.Path], object]) -> bool:
+        seconds = self.seconds()
+        while not self.done and seconds >= 60.0 * self.marks[len(self.snapshots)]:
+            minutes = self.marks[len(self.snapshots)]
+            paused_at = self._clock()
+            path = self.folder / f"{minutes:07.2f}min"
+            path.parent.mkdir(parents=True, exist_ok=True)
+            snapshot(path)
+            self.snapshots.append({"minutes": minutes, "step": int(step), "seconds": seconds, "path": str(path)})
+            self._paused += self._clock() - paused_at
+        return self.done
+
+
+class SnapshotCallback(keras.callbacks.Callback):
+    """Ticks a ``SnapshotClock`` after every batch of ``fit`` and stops training after its last mark."""
+
+    def __init__(self, clock: SnapshotClock, snapshot: Callable[[pathlib.Path], object]):
+        super().__init__()
+        self.clock, self.snapshot, self.step = clock, snapshot, 0
+
+    def on_train_batch_end(self, batch, logs=None):
+        self.step += 1
+        if self.clock.tick(self.step, self.snapshot):
+            self.model.stop_training = True
