@@ -63,6 +63,16 @@ def _saved_epochs(run_dir) -> int | None:
     return (config.get("budget_plan") or {}).get("epochs") or config.get("epochs")
 
 
+def _plan_epochs(seconds_per_epoch: float, seconds_left: float, restart_seconds: float) -> int:
+    """The epochs of a budget run, its first epoch done: 1 + the whole epochs that fit in what is left of the budget
+    once the second ``fit`` has started again (``restart_seconds``: the first one's start-up, tracing included).
+
+    >>> _plan_epochs(60.0, 600.0, 20.0), _plan_epochs(60.0, 30.0, 20.0)
+    (10, 1)
+    """
+    return 1 + max(0, int((seconds_left - restart_seconds) // seconds_per_epoch))
+
+
 def _planned_fit(model, batches, *, budget, compile_for, run_dir, resume, callbacks, run_info, steps_per_epoch,
                  scope) -> None:
     """``--minutes`` without ``--epochs`` for a recipe whose learning rate decays over the run (CycleGAN: constant
@@ -72,7 +82,7 @@ def _planned_fit(model, batches, *, budget, compile_for, run_dir, resume, callba
     written to config.json (``budget_plan``), so resuming the run keeps it (exact resume); resuming a run started
     with ``--epochs`` keeps its epochs.
 
-    ``compile_for(epochs)`` compiles ``model`` for a run of that many epochs (under ``scope``).
+    ``compile_for(epochs)`` compiles ``model`` for a run of that many epochs, inside ``scope()`` (the strategy's).
     """
     import time
 
@@ -80,13 +90,13 @@ def _planned_fit(model, batches, *, budget, compile_for, run_dir, resume, callba
 
     planned = _saved_epochs(run_dir) if resume else None
     if planned is not None:
-        with scope:
+        with scope():
             compile_for(planned)
         _fit(model, batches, epochs=planned, steps_per_epoch=steps_per_epoch, run_dir=run_dir, resume=resume,
              callbacks=callbacks, run_info={**run_info, "epochs": planned})
         return
     started = time.monotonic()
-    with scope:
+    with scope():
         compile_for(2)
     timer = BatchTimes()
     _fit(model, batches, epochs=1, steps_per_epoch=steps_per_epoch, run_dir=run_dir, resume=resume,
@@ -98,14 +108,14 @@ def _planned_fit(model, batches, *, budget, compile_for, run_dir, resume, callba
     per_step = (times[-1] - times[warm]) / (len(times) - 1 - warm)
     per_epoch = per_step * steps_per_epoch + (ended - times[-1])  # the steps + the epoch's checkpoint and exports
     restart = times[0] - started  # a new fit traces again
-    epochs = 1 + max(0, int((budget.deadline - time.monotonic() - restart) // per_epoch))
+    epochs = _plan_epochs(per_epoch, budget.deadline - time.monotonic(), restart)
     if epochs == 1:
         return
     print(f"Time budget: epoch 1 took {per_epoch:.0f} s, so {epochs} epochs of {steps_per_epoch} steps fit in "
           f"{budget.minutes:g} min: the learning rate stays constant for {epochs - epochs // 2} epochs, then decays "
           f"linearly to 0. Continuing from epoch 1's checkpoint.", flush=True)
     plan = {"minutes": budget.minutes, "epochs": epochs, "seconds_per_epoch": round(per_epoch, 1)}
-    with scope:
+    with scope():
         compile_for(epochs)
     _fit(model, batches, epochs=epochs, steps_per_epoch=steps_per_epoch, run_dir=run_dir, resume=True,
          callbacks=callbacks, run_info={**run_info, "epochs": epochs, "budget_plan": plan})
@@ -297,7 +307,7 @@ def train_cyclegan(*, data=None, out, epochs=None, batch_size=None, image_size=N
                  train.SampleGrid(run_dir, show=False, ncols=6), train.LossHistory(run_dir), train.NaNGuard(), *budget]
     if epochs == UNTIL_BUDGET_EPOCHS:  # --minutes without --epochs: the decay follows the budget
         _planned_fit(gan, batches, budget=budget[0], compile_for=compile_for, run_dir=run_dir, resume=resume,
-                     callbacks=callbacks, run_info=run_info, steps_per_epoch=steps, scope=strategy.scope())
+                     callbacks=callbacks, run_info=run_info, steps_per_epoch=steps, scope=strategy.scope)
         return run_dir
     with strategy.scope():
         compile_for(epochs)

@@ -167,8 +167,10 @@ def test_fused_batch_norm_equals_keras_batch_norm_in_training(shape, kwargs):
     assert len(results[0]) == len(results[1])
     for got, expected in zip(*results):  # outputs, input and weight gradients, moving mean and variance
         np.testing.assert_allclose(got, expected, rtol=1e-4, atol=2e-5)
-    # and in inference mode (the Keras code path) both use the updated moving statistics
-    np.testing.assert_allclose(ours(x, training=False).numpy(), reference(x, training=False).numpy(), rtol=1e-6)
+    # and in inference mode (the Keras code path) both use the updated moving statistics; the moving statistics come
+    # from two kernels whose float32 rounding differs by an ulp on some CPUs (1.2e-7 on an AVX2-only EPYC)
+    np.testing.assert_allclose(ours(x, training=False).numpy(), reference(x, training=False).numpy(), rtol=1e-6,
+                               atol=1e-6)
 
 
 def test_fused_batch_norm_takes_the_fused_kernel_in_training_only():

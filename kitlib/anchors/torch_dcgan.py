@@ -128,6 +128,8 @@ def sample(path, n: int, seed: int = 0) -> np.ndarray:
     """``n`` uint8 images from a snapshot, drawn as the source draws its samples (training mode, batches of 64)."""
     import torch
 
+    from kitlib.images import to_uint8
+
     net_g = build(seed)["generator"]
     net_g.load_state_dict(torch.load(f"{path}.pt"))
     rng = np.random.default_rng(seed)
@@ -136,5 +138,4 @@ def sample(path, n: int, seed: int = 0) -> np.ndarray:
         for start in range(0, n, BATCH_SIZE):
             noise = torch.from_numpy(rng.standard_normal((min(BATCH_SIZE, n - start), NZ, 1, 1)).astype("float32"))
             out.append(net_g(noise).permute(0, 2, 3, 1).numpy())
-    images = (np.concatenate(out) + 1.0) * 127.5
-    return np.clip(np.round(images), 0, 255).astype("uint8")
+    return to_uint8(np.concatenate(out))

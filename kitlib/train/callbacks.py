@@ -287,7 +287,7 @@ class SnapshotClock:
     >>> clock.tick(1, lambda path: None), clock.tick(2, lambda path: None)
     (False, True)
     >>> [(s["minutes"], s["step"]) for s in clock.snapshots]
-    [(0.5, 2), (1.0, 2)]
+    [(0.5, 1), (1.0, 2)]
     """
 
     def __init__(self, budgets, folder, *, clock: Callable[[], float] = time.monotonic):
