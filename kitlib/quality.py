@@ -47,6 +47,10 @@ MANIFEST_FILE = "snapshots.json"  # per system: its snapshots (minutes, step, pa
 class _KitlibDCGAN:
     """``python -m kitlib train dcgan --data DATA/train --image-size 64 --minutes M`` with every other default."""
 
+    # recipes.train_dcgan options a variant may set (--set KEY=VALUE); the data, size, seed and budget are the bench's
+    OPTIONS = ("batch_size", "filters", "lr", "loss", "ema", "diff_augment", "half_batch", "variant", "precision",
+               "limit")
+
     @staticmethod
     def train(folder, clock, seed: int = 0, **options) -> None:
         from kitlib import recipes
@@ -252,8 +256,11 @@ def run(method: str, data, budgets, out, *, anchors=(), jobs: int = 1, seed: int
     names, skipped = systems_for(method, anchors)
     systems = ([(SYSTEM_KITLIB, [])] if kitlib else []) + [(SYSTEM_KITLIB, list(v)) for v in variants]
     systems += [(name, []) for name in names if name != SYSTEM_KITLIB]
-    for _, variant in systems:
-        parse_options(variant)  # refused here, before anything trains
+    for _, variant in systems:  # refused here, before anything trains
+        unknown = sorted(set(parse_options(variant)) - set(KITLIB_SYSTEMS[method].OPTIONS))
+        if unknown:
+            raise ValueError(f"--set: {method} variants take {list(KITLIB_SYSTEMS[method].OPTIONS)}. "
+                             f"Received: {unknown}")
     for message in skipped:
         print(message, flush=True)
     cores = sorted(os.sched_getaffinity(0))

@@ -160,6 +160,12 @@ def test_bench_quality_cli_trains_scores_and_plots_kitlib_and_an_anchor(faces, t
     assert table.returncode == 0 and "| keras_io_dcgan |" in table.stdout
 
 
+def test_an_unknown_variant_option_is_refused_before_training(faces, tmp_path):
+    with pytest.raises(ValueError, match=r"--set: dcgan variants take .*Received: \['widht'\]"):
+        quality.run("dcgan", faces, [1], tmp_path / "q", variants=[["widht=3"]])
+    assert not (tmp_path / "q").exists()
+
+
 def test_bench_quality_cli_errors_are_one_line(tmp_path):
     result = subprocess.run([sys.executable, "-m", "kitlib", "bench", "quality", "dcgan", "--data", str(tmp_path),
                              "--minutes", "1", "--out", str(tmp_path / "q")],
