@@ -215,6 +215,11 @@ def _cmd_train(args) -> int:
             raise SystemExit(f"train {args.model} has no --variant option (one network per model). "
                              f"Received: --variant {args.variant}")
         extra["variant"] = args.variant
+    if args.load_size is not None:
+        if "load_size" not in inspect.signature(recipes.recipe(args.model)).parameters:
+            raise SystemExit(f"train {args.model} has no --load-size option (only cyclegan trains on windows). "
+                             f"Received: --load-size {args.load_size}")
+        extra["load_size"] = args.load_size
     from kitlib.train.checkpoint import RunMismatchError
 
     try:
@@ -311,6 +316,13 @@ def _cmd_translate(args) -> int:
         return 0
     from kitlib.data.folders import pil_to_rgb, scan_images
 
+    architecture = config.get("model", {}).get("architecture") if isinstance(config.get("model"), dict) else None
+    if config.get("load_size") and architecture:  # trained on windows (--load-size): translate whole images
+        from kitlib.train.cyclegan import build_generator
+
+        whole = build_generator(architecture, generator.name, image_size=config["load_size"])
+        whole.set_weights(generator.get_weights())
+        generator = whole
     size = int(generator.inputs[0].shape[1])
     options = method.run_options(config, steps=args.steps, seed=args.seed)
 
@@ -434,6 +446,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--variant", default=None,
                    help="network variant where the model offers one: dcgan radford (default) | seed (the "
                         "networks of the student report notebook 01 follows), ddim/palette tiny|small|keras_io")
+    p.add_argument("--load-size", type=_positive_int, default=None,
+                   help="cyclegan: read images at this size and train on random --image-size windows of them; "
+                        "translate then works on whole images of this size")
     p.add_argument("--no-resume", action="store_true", help="start over even if RUN_DIR has a checkpoint")
     p.add_argument("--minutes", type=float, default=None,
                    help="time budget of this run: stop after N minutes with a checkpoint and exports (train again "
@@ -466,9 +481,9 @@ def build_parser() -> argparse.ArgumentParser:
                                      "published recipes")
     p.add_argument("model", help="dcgan, cyclegan, pix2pix, gaugan, gatys (alias: style), adain, data, conv (the "
                    "machine's float32 vs bfloat16/float16 convolution throughput), or all; or quality (then METHOD)")
-    p.add_argument("method", nargs="?", default=None, help="bench quality only: the method to measure (dcgan)")
+    p.add_argument("method", nargs="?", default=None, help="bench quality only: the method to measure (dcgan, cyclegan, pix2pix)")
     q = p.add_argument_group("bench quality METHOD")
-    q.add_argument("--data", default=None, help="a folder holding train/ and heldout/ (e.g. data_real/anime_faces)")
+    q.add_argument("--data", default=None, help="dcgan: a folder holding train/ and heldout/ (data_real/anime_faces); cyclegan: a junyanz folder with trainA/, trainB/, testA/, testB/ (data_real/monet2photo); pix2pix: a folder holding train/ and heldout/ photos (data_real/photos)")
     q.add_argument("--minutes", default="2,5,10,20", help="snapshot budgets in minutes (default 2,5,10,20)")
     q.add_argument("--anchor", action="append", default=[],
                    help="a published recipe to train side by side (repeat, or 'all'): python -c 'from kitlib "

@@ -12,6 +12,12 @@ Metric (unconditional methods): the sliced Wasserstein distance (``kitlib.eval.d
 between as many generated images as there are held-out images and the held-out images, divided by the real-vs-real
 floor (the same number of training images against the held-out ones): 1.0 would be as close as real data gets. Next
 to it the diversity ratio (mean pairwise L1 of generated / held-out images; far below 1 = mode collapse).
+CycleGAN (``DATA``: a junyanz folder): the same SWD / floor, between held-out photos translated to paintings and
+the held-out paintings (floor: as many training paintings against them; untouched photos as the other end); next to
+it the share of translations a domain judge (``kitlib.eval.judge``, trained on the training split only) calls
+paintings, the cycle L1 and a weight-free FD.
+pix2pix (central-square inpainting, ``DATA`` with ``train/`` and ``heldout/`` photos): PSNR and SSIM in the hole of
+held-out 256-px photos, next to the masked input and biharmonic inpainting.
 
 ``jobs=2`` trains two systems at once, each pinned to its own core (``os.sched_setaffinity``): every system gets one
 core for the same wall-clock minutes, i.e. the same CPU-minutes, side by side on one machine. ``jobs=1`` (default)
@@ -20,6 +26,8 @@ gives each system the whole machine in turn.
 Example:
     python -m kitlib bench quality dcgan --data data_real/anime_faces --minutes 2,5,10,20 --anchor all --jobs 2
     python -m kitlib bench quality dcgan --data data_real/anime_faces --minutes 8         # kitlib only
+    python -m kitlib bench quality cyclegan --data data_real/monet2photo --anchor all --jobs 2
+    python -m kitlib bench quality pix2pix --data data_real/photos --anchor tf_pix2pix --jobs 2
     python -m kitlib bench quality --table runs/quality/quality.jsonl                    # the README table
 """
 
@@ -38,9 +46,17 @@ from typing import Callable
 import numpy as np
 
 SYSTEM_KITLIB = "kitlib"
-METHODS = ("dcgan",)  # methods bench quality can measure today (each with its metric below)
+METHODS = ("dcgan", "cyclegan", "pix2pix")  # methods bench quality can measure today (each with its metric below)
+# Each method's headline number (the plot's curve, the table's cell, "reaches in N min") and its direction.
+HEADLINE = {"dcgan": ("swd_over_floor", "lower"), "cyclegan": ("swd_over_floor", "lower"),
+            "pix2pix": ("hole_psnr", "higher")}
+SCORED_PHOTOS = 40  # held-out photos translated per CycleGAN snapshot (a 256-px ResNet-9 pass takes seconds on one core)
+SWD_SIZE = 128  # CycleGAN's SWD compares 128-px thumbnails (area-downsampled) of translations and held-out paintings
+SCORED_INPAINTINGS = 100  # held-out photos inpainted per pix2pix snapshot (at 256 px)
+INPAINTING_SIZE = 256  # the held-out photos' own size, the TF tutorial's; every system is scored at it
 RESULTS_FILE = "quality.jsonl"
 MANIFEST_FILE = "snapshots.json"  # per system: its snapshots (minutes, step, path), written before scoring
+BASELINES_FILE = "inpainting_baselines.json"  # pix2pix: the masked-input and biharmonic scores, computed once
 
 
 # ------------------------------------------------------------------------------------------------ kitlib's systems
@@ -77,29 +93,124 @@ class _KitlibDCGAN:
                                for i in range(0, n, 256)])
 
 
-KITLIB_SYSTEMS = {"dcgan": _KitlibDCGAN}
+class _KitlibCycleGAN:
+    """``python -m kitlib train cyclegan --data DATA --minutes M`` with every other default (DATA: a junyanz-layout
+    folder); the translations are made at the held-out images' own size."""
+
+    OPTIONS = ("batch_size", "image_size", "filters", "generator", "discriminator", "loss", "precision", "limit",
+               "load_size")
+
+    @staticmethod
+    def train(folder, clock, seed: int = 0, **options) -> None:
+        from kitlib import recipes
+        from kitlib.train.callbacks import SnapshotCallback
+        from kitlib.train.checkpoint import write_json_atomic
+
+        def snapshot(path):
+            gan = callback.model
+            gan.generator_ab.save_weights(f"{path}.ab.weights.h5")
+            gan.generator_ba.save_weights(f"{path}.ba.weights.h5")
+            write_json_atomic(f"{path}.json", gan.architecture)
+
+        callback = SnapshotCallback(clock, snapshot)
+        # The recipe plans its learning-rate decay over the budget from the speed of its constant first half, and
+        # its last epoch ends before the budget by less than an epoch and a restart: a budget of 1.5 minutes more
+        # than the last mark lets the clock take that mark first, the rate nearly decayed (kitlib's last point is,
+        # if anything, a little pessimistic).
+        recipes.train_cyclegan(data=str(folder), out=clock.folder / "run", seed=seed,
+                               minutes=clock.marks[-1] + 1.5, callbacks=[callback], resume=False, **options)
+
+    @staticmethod
+    def translate(path, images: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """``(F(images), G(F(images)))``: domain B -> A -> B at the images' size, in inference mode; uint8."""
+        from kitlib.images import to_uint8
+        from kitlib.infer.cyclegan import translate_unpaired
+        from kitlib.train.checkpoint import read_json
+        from kitlib.train.cyclegan import build_generator
+
+        architecture = read_json(f"{path}.json")
+        g_ab, g_ba = (build_generator(architecture, name=n, image_size=None) for n in ("generator_ab", "generator_ba"))
+        g_ab.load_weights(f"{path}.ab.weights.h5")
+        g_ba.load_weights(f"{path}.ba.weights.h5")
+        fakes = translate_unpaired(g_ba, images, batch_size=1)
+        return to_uint8(fakes), to_uint8(translate_unpaired(g_ab, fakes, batch_size=1))
+
+
+class _KitlibPix2Pix:
+    """``python -m kitlib train pix2pix --data inpaint:DATA/train --minutes M`` with every other default (the
+    real-photo recipe, 64 px); it inpaints the 256-px held-out photos as a user of its 64-px model would: the masked
+    photo downscaled to the model's size (area), the output scaled back up (bicubic); the known pixels are kept by
+    the scoring, for every system."""
+
+    OPTIONS = ("batch_size", "image_size", "filters", "loss", "ema", "test_mode", "precision", "limit", "patch")
+
+    @staticmethod
+    def train(folder, clock, seed: int = 0, **options) -> None:
+        from kitlib import recipes
+        from kitlib.train.callbacks import SnapshotCallback
+        from kitlib.train.checkpoint import write_json_atomic
+
+        def snapshot(path):
+            p2p = callback.model
+            p2p.generators()["generator"].save(f"{path}.keras")
+            write_json_atomic(f"{path}.json", {"test_mode": p2p.test_mode})
+
+        callback = SnapshotCallback(clock, snapshot)
+        recipes.train_pix2pix(data=f"inpaint:{folder}", out=clock.folder / "run", seed=seed,
+                              minutes=clock.marks[-1] + 1.0, callbacks=[callback], resume=False, **options)
+
+    @staticmethod
+    def inpaint(path, masked: np.ndarray) -> np.ndarray:
+        """The model's outputs for uint8 masked photos, at the photos' size; uint8."""
+        import keras
+        import tensorflow as tf
+
+        import kitlib.models.layers  # noqa: F401  (registers kitlib layers)
+        from kitlib.images import to_uint8
+        from kitlib.infer.pix2pix import translate
+        from kitlib.train.checkpoint import read_json
+
+        generator = keras.models.load_model(f"{path}.keras", compile=False)
+        size = tuple(int(n) for n in generator.input_shape[1:3])
+        x = tf.image.resize(tf.convert_to_tensor(masked, tf.float32), size, method="area") / 127.5 - 1.0
+        y = translate(generator, x.numpy(), test_mode=read_json(f"{path}.json")["test_mode"])
+        return to_uint8(tf.image.resize(y, masked.shape[1:3], method="bicubic").numpy())
+
+
+KITLIB_SYSTEMS = {"dcgan": _KitlibDCGAN, "cyclegan": _KitlibCycleGAN, "pix2pix": _KitlibPix2Pix}
 
 
 def _system(method: str, name: str):
-    """The object with ``train``/``sample`` for system ``name`` of ``method``."""
+    """The object with ``train`` and ``sample`` (unconditional), ``translate`` (CycleGAN) or ``inpaint`` (pix2pix)
+    for system ``name``."""
     if name == SYSTEM_KITLIB:
         return KITLIB_SYSTEMS[method]
     from kitlib import anchors
 
-    anchor = anchors.get(name)
-    if anchor.method != method:
-        raise ValueError(f"anchor {name!r} is a {anchor.method} recipe, not {method}. "
-                         f"{method}'s anchors: {[a.name for a in anchors.for_method(method)]}")
-    return anchor.module()
+    return anchors.get(name, method=method).module()
 
 
 # ------------------------------------------------------------------------------------------------------- scoring
+SPLITS = {"dcgan": ("train", "heldout"), "cyclegan": ("trainA", "trainB", "testA", "testB"),
+          "pix2pix": ("train", "heldout")}
+
+
 def _split(data, name: str) -> pathlib.Path:
     folder = pathlib.Path(data) / name
     if not folder.is_dir():
+        if name in SPLITS["cyclegan"]:
+            raise FileNotFoundError(f"{folder} is not a folder: --data must be a junyanz-layout folder with trainA/, "
+                                    f"trainB/, testA/ and testB/ (python data/fetch_real_data.py --out data_real "
+                                    f"makes data_real/monet2photo).")
         raise FileNotFoundError(f"{folder} is not a folder: --data must hold train/ and heldout/ image folders "
-                                f"(python data/fetch_real_data.py --out data_real makes data_real/anime_faces).")
+                                f"(python data/fetch_real_data.py --out data_real makes data_real/anime_faces and "
+                                f"data_real/photos).")
     return folder
+
+
+def _check_data(method: str, data) -> None:
+    for name in SPLITS[method]:
+        _split(data, name)
 
 
 def _images(folder, image_size: int) -> np.ndarray:
@@ -128,6 +239,115 @@ def score(images: np.ndarray, reference: dict, seed: int = 0) -> dict:
     return {"swd": swd["swd"], "swd_floor": floor_swd, "swd_over_floor": swd["swd"] / floor_swd,
             "swd_levels": [swd[k] for k in sorted(k for k in swd if k.startswith("swd_level_"))],  # finest first
             "diversity_ratio": pairwise_diversity(images) / reference["heldout_diversity"]}
+
+
+def translation_reference(data, seed: int = 0, judge_folder=None) -> dict:
+    """What every CycleGAN snapshot is scored against (translation B -> A; monet2photo: photo -> Monet).
+
+    ``SCORED_PHOTOS`` held-out B images (a seeded draw from ``testB``) to translate, and the held-out A images
+    (``testA``) they are compared with. Headline: SWD between ``SWD_SIZE``-px thumbnails of the translations and of
+    the held-out A images, over the floor (as many ``trainA`` images against them); untouched B images score
+    ``swd_photos_over_floor`` and blurred ones ``swd_blurred_photos_over_floor`` (the control: smoothing a photo
+    brings it nearer to paintings without painting it). Also: the domain judge (``kitlib.eval.judge``, trained on ``trainA`` vs ``trainB``
+    only, cached in ``judge_folder``) with its ends on the whole held-out split (untouched B, A, and blurred B
+    images), and the weight-free random-projection Frechet distance to the held-out A images (``kitlib.eval.fid``).
+    """
+    from kitlib.eval import judge as kjudge
+    from kitlib.eval.diversity import sliced_wasserstein
+    from kitlib.eval.fid import frechet_distance, random_projection_extractor
+
+    held_a, held_b = (_images(_split(data, n), 256) for n in ("testA", "testB"))
+    folder = pathlib.Path(judge_folder or pathlib.Path(data) / ".kitlib_judge")
+    train = {}
+
+    def training_images():
+        train["a"], train["b"] = (_images(_split(data, n), 256) for n in ("trainA", "trainB"))
+        return train["a"], train["b"]
+
+    judge = kjudge.load_or_train_judge(folder, training_images, seed=seed)
+    rng = np.random.default_rng(seed)
+    pick = np.sort(rng.choice(len(held_b), min(SCORED_PHOTOS, len(held_b)), replace=False))
+    photos = held_b[pick]
+    train_a = train["a"] if "a" in train else _images(_split(data, "trainA"), 256)
+    paintings = train_a[np.sort(rng.choice(len(train_a), min(len(photos), len(train_a)), replace=False))]
+    held_small = _thumbnails(held_a)
+    floor_swd = sliced_wasserstein(held_small, _thumbnails(paintings), seed=seed)["swd"]
+    extractor = random_projection_extractor(seed=seed)
+    features_a = extractor(held_a)
+    return {"photos": photos, "judge": judge, "features_a": features_a, "extractor": extractor,
+            "heldout_small": held_small, "swd_floor": floor_swd, "seed": seed,
+            "swd_photos_over_floor": sliced_wasserstein(held_small, _thumbnails(photos), seed=seed)["swd"] / floor_swd,
+            "swd_blurred_photos_over_floor": sliced_wasserstein(
+                held_small, _thumbnails(kjudge.blurred(photos)), seed=seed)["swd"] / floor_swd,
+            "judge_photos": kjudge.domain_share(judge, held_b), "judge_monets": kjudge.domain_share(judge, held_a),
+            "judge_blurred_photos": kjudge.domain_share(judge, kjudge.blurred(held_b)),
+            "fd_photos": frechet_distance(extractor(photos), features_a), "heldout_images": len(photos),
+            "heldout_a": len(held_a), "heldout_b": len(held_b)}
+
+
+def _thumbnails(images: np.ndarray) -> np.ndarray:
+    """uint8 ``SWD_SIZE``-px area-downsampled copies (CycleGAN's SWD)."""
+    from kitlib.eval.judge import thumbnails
+
+    return np.clip(np.round(thumbnails(images, SWD_SIZE)), 0, 255).astype("uint8")
+
+
+def score_translations(fakes: np.ndarray, cycled: np.ndarray, reference: dict) -> dict:
+    """SWD / floor against the held-out targets, judge share, cycle L1 (mean |x - G(F(x))| in [0, 1] pixel units)
+    and FD of B -> A translations (uint8)."""
+    from kitlib.eval.diversity import sliced_wasserstein
+    from kitlib.eval.fid import frechet_distance
+    from kitlib.eval.judge import domain_share
+
+    photos = reference["photos"]
+    swd = sliced_wasserstein(reference["heldout_small"], _thumbnails(fakes), seed=reference["seed"])
+    floor_swd = reference["swd_floor"]
+    return {"swd": swd["swd"], "swd_floor": floor_swd, "swd_over_floor": swd["swd"] / floor_swd,
+            "swd_levels": [swd[k] for k in sorted(k for k in swd if k.startswith("swd_level_"))],
+            "judge_share": domain_share(reference["judge"], fakes),
+            "cycle_l1": float(np.mean(np.abs(cycled.astype("float32") - photos.astype("float32"))) / 255.0),
+            "fd": frechet_distance(reference["extractor"](fakes), reference["features_a"]),
+            **{k: reference[k] for k in ("swd_photos_over_floor", "swd_blurred_photos_over_floor", "judge_photos",
+                                         "judge_monets",
+                                         "judge_blurred_photos", "fd_photos")}}
+
+
+def inpainting_reference(data, seed: int = 0, cache=None) -> dict:
+    """What every pix2pix snapshot is scored against: ``SCORED_INPAINTINGS`` held-out photos (a seeded draw from
+    ``DATA/heldout``, at ``INPAINTING_SIZE``), their centred square of 1/9 of the area painted white (the inputs), and
+    the two baselines as the scale's ends: the masked input itself and biharmonic inpainting (seconds per 256-px
+    photo: computed once per ``cache`` JSON file, which records the data, seed and count it belongs to)."""
+    from kitlib.anchors.tf_pix2pix import inpainting_inputs
+    from kitlib.data import inpainting_mask
+    from kitlib.eval.paired import classical_inpaint, paired_metrics
+    from kitlib.train.checkpoint import read_json, write_json_atomic
+
+    held = _images(_split(data, "heldout"), INPAINTING_SIZE)
+    pick = np.sort(np.random.default_rng(seed).choice(len(held), min(SCORED_INPAINTINGS, len(held)), replace=False))
+    photos = held[pick]
+    masked, mask = inpainting_inputs(photos), inpainting_mask(INPAINTING_SIZE)
+    key = {"data": str(pathlib.Path(data).resolve()), "seed": seed, "photos": len(photos)}
+    saved = read_json(cache) if cache is not None and pathlib.Path(cache).exists() else {}
+    if saved.get("key") == key:
+        ends = saved["ends"]
+    else:
+        ends = {f"{name}_{metric}": value
+                for name, outputs in (("masked", masked), ("biharmonic", classical_inpaint(masked, mask)))
+                for metric, value in paired_metrics(outputs, photos, mask=mask).items() if metric.startswith("hole_")}
+        if cache is not None:
+            pathlib.Path(cache).parent.mkdir(parents=True, exist_ok=True)
+            write_json_atomic(cache, {"key": key, "ends": ends})
+    return {"photos": photos, "masked": masked, "mask": mask, "ends": ends, "heldout_images": len(photos)}
+
+
+def score_inpainting(outputs: np.ndarray, reference: dict) -> dict:
+    """Hole PSNR / SSIM / L1 of uint8 ``outputs`` (the known pixels pasted back) against the held-out photos, with
+    the masked-input and biharmonic ends."""
+    from kitlib.eval.paired import paired_metrics, paste_known
+
+    pasted = paste_known(outputs, reference["masked"], reference["mask"])
+    scores = paired_metrics(pasted, reference["photos"], mask=reference["mask"])
+    return {**{k: v for k, v in scores.items() if k.startswith("hole_")}, **reference["ends"]}
 
 
 def _machine() -> dict:
@@ -174,8 +394,8 @@ def run_system(method: str, system: str, data, budgets, out, *, seed: int = 0,
     if options and system != SYSTEM_KITLIB:
         raise ValueError(f"--set changes kitlib's recipe only; anchors follow their source. Received: {system!r}")
     impl = _system(method, system)
-    train_folder = _split(data, "train")
-    _split(data, "heldout")
+    _check_data(method, data)
+    train_folder = pathlib.Path(data) if method == "cyclegan" else _split(data, "train")  # CycleGAN: trainA, trainB
     label = system_name(system, options)
     folder = pathlib.Path(out) / method / label.replace(" ", "_").replace(",", "_")
     from kitlib.train.callbacks import SnapshotClock
@@ -204,19 +424,37 @@ def score_run(folder, out) -> list[dict]:
     from kitlib.viz import save_grid
 
     manifest = read_json(pathlib.Path(folder) / MANIFEST_FILE)
-    impl = _system(manifest["method"], manifest["system"])
+    method = manifest["method"]
+    impl = _system(method, manifest["system"])
     seed = manifest["seed"]
-    reference = floor(manifest["data"], seed=seed)
+    if method == "cyclegan":
+        reference = translation_reference(manifest["data"], seed=seed, judge_folder=pathlib.Path(out) / "judge")
+        counts = {k: reference[k] for k in ("heldout_images", "heldout_a", "heldout_b")}
+    elif method == "pix2pix":
+        reference = inpainting_reference(manifest["data"], seed=seed, cache=pathlib.Path(out) / BASELINES_FILE)
+        counts = {"heldout_images": reference["heldout_images"]}
+    else:
+        reference = floor(manifest["data"], seed=seed)
+        counts = {"heldout_images": len(reference["heldout"]), "train_images": reference["train_images"]}
     lines = []
     for snap in manifest["snapshots"]:
-        images = impl.sample(snap["path"], len(reference["heldout"]), seed=seed)
-        save_grid(images[:32], f"{snap['path']}.png", ncols=8)
+        if method == "cyclegan":
+            fakes, cycled = impl.translate(snap["path"], reference["photos"])
+            save_grid(np.concatenate([reference["photos"][:6], fakes[:6]]), f"{snap['path']}.png", ncols=6)
+            scores = score_translations(fakes, cycled, reference)
+        elif method == "pix2pix":
+            outputs = impl.inpaint(snap["path"], reference["masked"])
+            save_grid(np.concatenate([reference["masked"][:6], outputs[:6]]), f"{snap['path']}.png", ncols=6)
+            scores = score_inpainting(outputs, reference)
+        else:
+            images = impl.sample(snap["path"], len(reference["heldout"]), seed=seed)
+            save_grid(images[:32], f"{snap['path']}.png", ncols=8)
+            scores = score(images, reference, seed=seed)
         line = {
-            "method": manifest["method"], "system": manifest["label"],
+            "method": method, "system": manifest["label"],
             **({"options": manifest["options"]} if manifest["options"] else {}),
             "budget_minutes": snap["minutes"], "steps": snap["step"], "train_seconds": round(snap["seconds"], 1),
-            **score(images, reference, seed=seed), "heldout_images": len(reference["heldout"]),
-            "train_images": reference["train_images"], "data": manifest["data"], "seed": seed,
+            **scores, **counts, "data": manifest["data"], "seed": seed,
             "cpu_seconds_whole_run": manifest["cpu_seconds_whole_run"], "date": manifest["date"],
             **manifest["machine"],
         }
@@ -234,11 +472,7 @@ def systems_for(method: str, anchor_names) -> tuple[list[str], list[str]]:
     wanted = [a.name for a in anchors.for_method(method)] if "all" in anchor_names else list(anchor_names)
     run, skipped = [SYSTEM_KITLIB], []
     for name in wanted:
-        anchor = anchors.get(name)
-        if anchor.method != method:
-            raise ValueError(f"anchor {name!r} is a {anchor.method} recipe, not {method}. "
-                             f"{method}'s anchors: {[a.name for a in anchors.for_method(method)]}")
-        reason = anchor.available()
+        reason = anchors.get(name, method=method).available()
         (skipped.append(reason) if reason else run.append(name))
     return run, skipped
 
@@ -252,7 +486,7 @@ def run(method: str, data, budgets, out, *, anchors=(), jobs: int = 1, seed: int
     """
     if method not in METHODS:
         raise ValueError(f"bench quality measures {METHODS} so far. Received: method={method!r}")
-    _split(data, "train"), _split(data, "heldout")
+    _check_data(method, data)
     names, skipped = systems_for(method, anchors)
     systems = ([(SYSTEM_KITLIB, [])] if kitlib else []) + [(SYSTEM_KITLIB, list(v)) for v in variants]
     systems += [(name, []) for name in names if name != SYSTEM_KITLIB]
@@ -263,10 +497,16 @@ def run(method: str, data, budgets, out, *, anchors=(), jobs: int = 1, seed: int
                              f"Received: {unknown}")
     for message in skipped:
         print(message, flush=True)
+    out = pathlib.Path(out)
+    if method == "cyclegan":  # the judge is trained once, here, before the systems start (they share it)
+        print("training the domain judge on the training split (once per output folder) ...", flush=True)
+        translation_reference(data, seed=seed, judge_folder=out / "judge")
+    if method == "pix2pix":  # so are the baselines (biharmonic inpainting takes seconds per photo)
+        print("scoring the baselines (masked input, biharmonic inpainting) on the held-out photos ...", flush=True)
+        inpainting_reference(data, seed=seed, cache=out / BASELINES_FILE)
     cores = sorted(os.sched_getaffinity(0))
     jobs = max(1, min(jobs, len(systems), len(cores)))
     share = len(cores) // jobs
-    out = pathlib.Path(out)
     out.mkdir(parents=True, exist_ok=True)
     minutes = ",".join(f"{b:g}" for b in budgets)
     pending, running, failed = list(systems), [], []
@@ -314,24 +554,44 @@ def read(path, method: str | None = None) -> list[dict]:
                                                     d["budget_minutes"]))
 
 
+def _headline(method: str) -> tuple[str, bool]:
+    """``(key, higher_is_better)`` of ``method``'s headline number."""
+    key, direction = HEADLINE[method]
+    return key, direction == "higher"
+
+
+LABELS = {"swd_over_floor": "SWD / real-vs-real floor (lower is better)",
+          "hole_psnr": "PSNR in the hole, dB, held-out photos (higher is better)"}
+
+
 def plot(lines: list[dict], path) -> pathlib.Path:
-    """SWD / floor against training minutes, one curve per system (log scale), saved to ``path``."""
+    """The method's headline number against training minutes, one curve per system, saved to ``path``."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
+    key, higher = _headline(lines[0]["method"])
     fig, ax = plt.subplots(figsize=(6, 4))
     for system in dict.fromkeys(d["system"] for d in lines):
         rows = [d for d in lines if d["system"] == system]
-        ax.plot([d["budget_minutes"] for d in rows], [d["swd_over_floor"] for d in rows], marker="o", label=system,
+        ax.plot([d["budget_minutes"] for d in rows], [d[key] for d in rows], marker="o", label=system,
                 linewidth=2.5 if system == SYSTEM_KITLIB else 1.5)
     ax.set_xlabel("training minutes (wall clock, same cores for every system)")
-    ax.set_ylabel("SWD / real-vs-real floor (lower is better)")
-    ax.set_yscale("log")
-    ax.axhline(1.0, color="grey", linestyle=":", linewidth=1)
+    ax.set_ylabel(LABELS[key])
+    first = lines[0]
+    if first["method"] == "cyclegan":  # the two ends: real paintings (the floor) and untouched photos
+        ax.axhline(1.0, color="grey", linestyle=":", linewidth=1, label="real held-out paintings (floor)")
+        ax.axhline(first["swd_photos_over_floor"], color="grey", linestyle="--", linewidth=1,
+                   label="untouched photos")
+    elif key == "hole_psnr":  # the classical baseline every learned inpainting should beat
+        ax.axhline(first["biharmonic_hole_psnr"], color="grey", linestyle=":", linewidth=1,
+                   label="biharmonic inpainting")
+    else:
+        ax.set_yscale("log")
+        ax.axhline(1.0, color="grey", linestyle=":", linewidth=1)
     ax.set_title(f"{lines[0]['method']}: held-out quality against training time")
-    ax.legend()
+    ax.legend(fontsize=8)
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)
@@ -339,38 +599,63 @@ def plot(lines: list[dict], path) -> pathlib.Path:
 
 
 def minutes_to_reach(rows: list[dict], target: float) -> float | None:
-    """The first budget at which a system's SWD / floor is at or below ``target`` (None if never)."""
+    """The first budget at which a system's headline number is at least as good as ``target`` (None if never)."""
+    key, higher = _headline(rows[0]["method"]) if rows else ("swd_over_floor", False)
     return next((d["budget_minutes"] for d in sorted(rows, key=lambda d: d["budget_minutes"])
-                 if d["swd_over_floor"] <= target), None)
+                 if (d[key] >= target if higher else d[key] <= target)), None)
+
+
+def _cell(d: dict) -> str:
+    if d["method"] == "cyclegan":
+        return f"{d['swd_over_floor']:.2f}× ({d['judge_share']:.0%}, {d['cycle_l1']:.3f})"
+    if d["method"] == "pix2pix":
+        return f"{d['hole_psnr']:.2f} dB ({d['hole_ssim']:.3f})"
+    return f"{d['swd_over_floor']:.2f}× ({d['diversity_ratio']:.2f})"
 
 
 def table(lines: list[dict], budgets=None) -> str:
-    """Markdown: SWD / floor (diversity) per system at ``budgets`` (default: every budget measured), and the minutes
-    kitlib needs to reach each anchor's quality at its longest budget."""
+    """Markdown: the headline number per system at ``budgets`` (default: every budget measured), and the minutes
+    kitlib needs to reach each anchor's quality at its longest budget. DCGAN: SWD / floor (diversity ratio);
+    CycleGAN: SWD / floor (judge share, cycle L1); pix2pix: hole PSNR (hole SSIM)."""
     systems = list(dict.fromkeys(d["system"] for d in lines))
     by = {(d["system"], d["budget_minutes"]): d for d in lines}
     budgets = sorted({d["budget_minutes"] for d in lines}) if budgets is None else budgets
     shown = [b for b in budgets if any((s, float(b)) in by for s in systems)]
     rows = ["| system | " + " | ".join(f"{b:g} min" for b in shown) + " |", "|---" * (len(shown) + 1) + "|"]
     for system in systems:
-        cells = []
-        for b in shown:
-            d = by.get((system, float(b)))
-            cells.append("n/a" if d is None else f"{d['swd_over_floor']:.2f}× ({d['diversity_ratio']:.2f})")
+        cells = [_cell(by[(system, float(b))]) if (system, float(b)) in by else "n/a" for b in shown]
         rows.append(f"| {system} | " + " | ".join(cells) + " |")
+    first = lines[0]
+    key, _ = _headline(first["method"])
     kit = [d for d in lines if d["system"] == SYSTEM_KITLIB]
     notes = []
     for system in systems:
         if system == SYSTEM_KITLIB or not kit:
             continue
         last = max((d for d in lines if d["system"] == system), key=lambda d: d["budget_minutes"])
-        reach = minutes_to_reach(kit, last["swd_over_floor"])
-        notes.append(f"- kitlib reaches {system}'s {last['budget_minutes']:g}-minute quality "
-                     f"({last['swd_over_floor']:.2f}×) in " + (f"{reach:g} min" if reach is not None else
-                                                                 "more than its longest budget"))
-    first = lines[0]
-    head = (f"SWD / real-vs-real floor (diversity ratio) on {first['heldout_images']} held-out images; "
-            f"{first['cpu']}, {first['cores_used']} core(s) per system, {first['date']}.")
+        reach = minutes_to_reach(kit, last[key])
+        value = f"{last[key]:.2f} dB" if first["method"] == "pix2pix" else f"{last[key]:.2f}×"
+        notes.append(f"- kitlib reaches {system}'s {last['budget_minutes']:g}-minute quality ({value}) in "
+                     + (f"{reach:g} min" if reach is not None else "more than its longest budget"))
+    if first["method"] == "cyclegan":
+        head = (f"SWD / real-vs-real floor between {first['heldout_images']} held-out photos translated to paintings "
+                f"and the {first['heldout_a']} held-out paintings ({SWD_SIZE}-px thumbnails; untouched photos: "
+                f"{first['swd_photos_over_floor']:.2f}×"
+                + (f", blurred photos {first['swd_blurred_photos_over_floor']:.2f}×"
+                   if "swd_blurred_photos_over_floor" in first else "")
+                + f"); in brackets the share the domain judge calls paintings "
+                f"(untouched photos {first['judge_photos']:.0%}, blurred photos "
+                f"{first['judge_blurred_photos']:.0%}, held-out paintings {first['judge_monets']:.0%}) and the cycle "
+                f"L1 in [0, 1] pixels. {first['cpu']}, {first['cores_used']} core(s) per system, {first['date']}.")
+    elif first["method"] == "pix2pix":
+        head = (f"PSNR in the hole (SSIM in the hole) on {first['heldout_images']} held-out {INPAINTING_SIZE}-px "
+                f"photos, known pixels kept; the baselines: the masked input {first['masked_hole_psnr']:.2f} dB "
+                f"({first['masked_hole_ssim']:.3f}), biharmonic inpainting {first['biharmonic_hole_psnr']:.2f} dB "
+                f"({first['biharmonic_hole_ssim']:.3f}). {first['cpu']}, {first['cores_used']} core(s) per system, "
+                f"{first['date']}.")
+    else:
+        head = (f"SWD / real-vs-real floor (diversity ratio) on {first['heldout_images']} held-out images; "
+                f"{first['cpu']}, {first['cores_used']} core(s) per system, {first['date']}.")
     return "\n".join([head, "", *rows, "", *notes])
 
 

@@ -53,41 +53,78 @@ def _budget_epochs(epochs, minutes, method: str, setup: str | None = None) -> in
 
 def _saved_epochs(run_dir) -> int | None:
     """The epochs a run directory was planned or started with (``budget_plan``, else ``epochs`` of config.json),
-    None for a new run."""
+    None for a new run or a budget run stopped before its plan was made."""
     from kitlib.train.checkpoint import CONFIG_FILE, read_json
 
     path = pathlib.Path(run_dir) / CONFIG_FILE
     if not path.exists() or not (pathlib.Path(run_dir) / "checkpoints").exists():
         return None
     config = read_json(path)
-    return (config.get("budget_plan") or {}).get("epochs") or config.get("epochs")
+    if "budget_plan" in config:
+        return config["budget_plan"].get("epochs")
+    return config.get("epochs")
 
 
-def _plan_epochs(seconds_per_epoch: float, seconds_left: float, restart_seconds: float) -> int:
-    """The epochs of a budget run, its first epoch done: 1 + the whole epochs that fit in what is left of the budget
-    once the second ``fit`` has started again (``restart_seconds``: the first one's start-up, tracing included).
+def _plan_epochs(epochs_done: int, seconds_per_epoch: float, seconds_left: float, restart_seconds: float) -> int:
+    """The epochs that fit in a budget run in all: the ``epochs_done`` + the whole epochs that fit in what is left of
+    the budget once a new ``fit`` has started (``restart_seconds``: a start-up, tracing included).
 
-    >>> _plan_epochs(60.0, 600.0, 20.0), _plan_epochs(60.0, 30.0, 20.0)
-    (10, 1)
+    >>> _plan_epochs(3, 60.0, 600.0, 20.0), _plan_epochs(3, 60.0, 30.0, 20.0)
+    (12, 3)
     """
-    return 1 + max(0, int((seconds_left - restart_seconds) // seconds_per_epoch))
+    return epochs_done + max(0, int((seconds_left - restart_seconds) // seconds_per_epoch))
+
+
+class _ConstantHalf:
+    """A Keras callback (built lazily: recipes imports no Keras at module level) for the first half of a budget run:
+    the learning rate is constant there whatever the run's length, so the run trains on, measures its epochs (the
+    first one, which traces, left out) and stops once the epochs done are the constant half of all the epochs that
+    fit; ``epochs`` is then the plan (``epochs - epochs // 2 == epochs done``), None if the budget or another
+    callback stopped it first."""
+
+    def __new__(cls, budget, steps_per_epoch: int):
+        import time
+
+        import keras
+
+        class ConstantHalf(keras.callbacks.Callback):
+            def __init__(self):
+                super().__init__()
+                self.started, self.first_batch, self.epoch_ends, self.epochs = time.monotonic(), None, [], None
+
+            def on_train_batch_end(self, batch, logs=None):
+                if self.first_batch is None:
+                    self.first_batch = time.monotonic()
+
+            def on_epoch_end(self, epoch, logs=None):
+                self.epoch_ends.append(time.monotonic())
+                if len(self.epoch_ends) < 2 or budget.expired or self.model.stop_training:
+                    return
+                done = int(self.model.global_step.numpy()) // steps_per_epoch  # a resumed run counts its own
+                per_epoch = (self.epoch_ends[-1] - self.epoch_ends[0]) / (len(self.epoch_ends) - 1)
+                fit = _plan_epochs(done, per_epoch, budget.deadline - self.epoch_ends[-1],
+                                   self.first_batch - self.started)
+                if done >= fit - fit // 2:
+                    self.epochs = min(max(fit, 2 * done - 1), 2 * done)  # so that its constant half is `done`
+                    self.per_epoch = per_epoch
+                    self.model.stop_training = True
+
+        return ConstantHalf()
 
 
 def _planned_fit(model, batches, *, budget, compile_for, run_dir, resume, callbacks, run_info, steps_per_epoch,
                  scope) -> None:
     """``--minutes`` without ``--epochs`` for a recipe whose learning rate decays over the run (CycleGAN: constant
-    for the first half of the epochs, then linearly to 0, as junyanz's): the first epoch trains at the constant rate
-    (the same for any length of two epochs or more), its measured speed sets how many epochs fit in the rest of the
-    budget, and the run continues from that epoch's checkpoint on the schedule of that many epochs. The plan is
-    written to config.json (``budget_plan``), so resuming the run keeps it (exact resume); resuming a run started
-    with ``--epochs`` keeps its epochs.
+    for the first half of the epochs, then linearly to 0, as junyanz's): the run trains at the constant rate while it
+    measures its speed (every epoch after the first), until the epochs done are half of those that fit in the budget;
+    that many epochs become the plan, and the run continues from the last checkpoint with the decay over the other
+    half. Measuring over half the run, not one epoch, keeps a slow start (tracing, a machine still busy loading)
+    from ending the plan minutes before the budget. The plan is written to config.json (``budget_plan``), so
+    resuming the run keeps it (exact resume); a run stopped before its plan was made measures again from its
+    checkpoint; resuming a run started with ``--epochs`` keeps its epochs.
 
     ``compile_for(epochs)`` compiles ``model`` for a run of that many epochs, inside ``scope()`` (the strategy's).
     """
-    import time
-
-    from kitlib.train.callbacks import BatchTimes
-
     planned = _saved_epochs(run_dir) if resume else None
     if planned is not None:
         with scope():
@@ -95,26 +132,19 @@ def _planned_fit(model, batches, *, budget, compile_for, run_dir, resume, callba
         _fit(model, batches, epochs=planned, steps_per_epoch=steps_per_epoch, run_dir=run_dir, resume=resume,
              callbacks=callbacks, run_info={**run_info, "epochs": planned})
         return
-    started = time.monotonic()
     with scope():
-        compile_for(2)
-    timer = BatchTimes()
-    _fit(model, batches, epochs=1, steps_per_epoch=steps_per_epoch, run_dir=run_dir, resume=resume,
-         callbacks=[*callbacks, timer], run_info={**run_info, "epochs": 1})
-    ended, times = time.monotonic(), timer.times
-    if budget.expired or model.stop_training or len(times) < 2:
+        compile_for(UNTIL_BUDGET_EPOCHS)  # the constant half of any run this budget could hold
+    half = _ConstantHalf(budget, steps_per_epoch)
+    _fit(model, batches, epochs=UNTIL_BUDGET_EPOCHS, steps_per_epoch=steps_per_epoch, run_dir=run_dir,
+         resume=resume, callbacks=[*callbacks, half],
+         run_info={**run_info, "epochs": UNTIL_BUDGET_EPOCHS, "budget_plan": {"minutes": budget.minutes}})
+    if half.epochs is None:  # the budget (or a NaN, a refused checkpoint) ended the run first
         return
-    warm = min(2, len(times) - 2)  # the first steps trace the train function: timed apart
-    per_step = (times[-1] - times[warm]) / (len(times) - 1 - warm)
-    per_epoch = per_step * steps_per_epoch + (ended - times[-1])  # the steps + the epoch's checkpoint and exports
-    restart = times[0] - started  # a new fit traces again
-    epochs = _plan_epochs(per_epoch, budget.deadline - time.monotonic(), restart)
-    if epochs == 1:
-        return
-    print(f"Time budget: epoch 1 took {per_epoch:.0f} s, so {epochs} epochs of {steps_per_epoch} steps fit in "
-          f"{budget.minutes:g} min: the learning rate stays constant for {epochs - epochs // 2} epochs, then decays "
-          f"linearly to 0. Continuing from epoch 1's checkpoint.", flush=True)
-    plan = {"minutes": budget.minutes, "epochs": epochs, "seconds_per_epoch": round(per_epoch, 1)}
+    epochs = half.epochs
+    print(f"Time budget: {epochs - epochs // 2} epochs took {half.per_epoch:.0f} s each, so {epochs} epochs of "
+          f"{steps_per_epoch} steps fit in {budget.minutes:g} min: the learning rate decays linearly to 0 over the "
+          f"last {epochs // 2}. Continuing from epoch {epochs - epochs // 2}'s checkpoint.", flush=True)
+    plan = {"minutes": budget.minutes, "epochs": epochs, "seconds_per_epoch": round(half.per_epoch, 1)}
     with scope():
         compile_for(epochs)
     _fit(model, batches, epochs=epochs, steps_per_epoch=steps_per_epoch, run_dir=run_dir, resume=True,
@@ -254,8 +284,12 @@ def train_palette(*, data=None, out, epochs=None, batch_size=None, image_size=No
 
 def train_cyclegan(*, data=None, out, epochs=None, batch_size=None, image_size=None, seed=0, precision="auto",
                    limit=None, resume=True, generator=None, discriminator=None, loss=None, filters=None,
-                   min_cell=None, num_toy=None, minutes=None) -> pathlib.Path:
+                   min_cell=None, num_toy=None, minutes=None, load_size=None, callbacks=()) -> pathlib.Path:
     """CycleGAN (notebooks 02 and 03): toy landscapes -> paintings by default.
+
+    ``load_size``: images are read at this size and the networks train on random ``image_size`` windows of them
+    (flipped at random), instead of whole images resized to ``image_size``; the generators stay fully convolutional,
+    so ``translate`` works at ``load_size`` (or any size) with the same weights. ``callbacks`` are added to ``fit``.
 
     ``--data`` as in ``kitlib.train.cyclegan.load_unpaired``: ``toy:drawings,pixel_art``, a gan-getting-started or
     junyanz folder, or ``FOLDER_A,FOLDER_B``. Specs that name pixel art use the seed-003 recipe (seed U-Net and
@@ -287,10 +321,18 @@ def train_cyclegan(*, data=None, out, epochs=None, batch_size=None, image_size=N
     num_toy, min_cell = num_toy or d["num_images"], min_cell or d["min_cell"]
     generator, discriminator = generator or d["generator"], discriminator or d["discriminator"]
     loss = loss or d["loss"]
-    domain_a, domain_b, info = load_unpaired(data, image_size=image_size, num_toy=num_toy + 4, limit=limit, seed=seed,
-                                             min_cell=min_cell if pixel else None)
+    if load_size is not None and load_size < image_size:
+        raise ValueError(f"load_size must be >= image_size (the windows are cut from the loaded images). "
+                         f"Received: load_size={load_size}, image_size={image_size}")
+    domain_a, domain_b, info = load_unpaired(data, image_size=load_size or image_size, num_toy=num_toy + 4,
+                                             limit=limit, seed=seed, min_cell=min_cell if pixel else None)
     held_a, held_b = (next(iter(d.take(4).batch(4))).numpy() for d in (domain_a, domain_b))
-    augment = kdata.jitter(image_size, scale=1.0 if pixel else 286 / 256)  # a resize would make cells irregular
+    if load_size:  # the per-epoch measurements see the centre window
+        o = (load_size - image_size) // 2
+        held_a, held_b = (h[:, o:o + image_size, o:o + image_size] for h in (held_a, held_b))
+        augment = kdata.jitter(image_size, resize=False)
+    else:
+        augment = kdata.jitter(image_size, scale=1.0 if pixel else 286 / 256)  # a resize would make cells irregular
     batches = unpaired(kdata.prepare(domain_a.skip(4), batch_size, seed=seed, augment=augment),
                        kdata.prepare(domain_b.skip(4), batch_size, seed=seed + 1, augment=augment))
     steps = d["steps_per_epoch"] or batches.steps_per_epoch  # None (pixel art): a pass over the larger domain
@@ -302,9 +344,11 @@ def train_cyclegan(*, data=None, out, epochs=None, batch_size=None, image_size=N
                              **({} if replicas == 1 else {"pool_size": 0}))
     gan.set_sample_inputs(held_a, held_b, cycle=True)
     run_dir = pathlib.Path(out)
-    run_info = dict(data=data_identity(data, info), batch_size=batch_size, image_size=image_size)
+    run_info = dict(data=data_identity(data, info), batch_size=batch_size, image_size=image_size,
+                    **({"load_size": load_size} if load_size else {}))
     callbacks = [CycleGANMonitor(held_a, held_b, pixel_grid="ab" if pixel else None),
-                 train.SampleGrid(run_dir, show=False, ncols=6), train.LossHistory(run_dir), train.NaNGuard(), *budget]
+                 train.SampleGrid(run_dir, show=False, ncols=6), train.LossHistory(run_dir), train.NaNGuard(), *budget,
+                 *callbacks]
     if epochs == UNTIL_BUDGET_EPOCHS:  # --minutes without --epochs: the decay follows the budget
         _planned_fit(gan, batches, budget=budget[0], compile_for=compile_for, run_dir=run_dir, resume=resume,
                      callbacks=callbacks, run_info=run_info, steps_per_epoch=steps, scope=strategy.scope)
@@ -474,7 +518,7 @@ def _inpainting_source(spec: str, *, image_size: int, num_images: int, limit: in
 
 def train_pix2pix(*, data=None, out, epochs=None, batch_size=None, image_size=None, seed=0, precision="auto",
                   limit=None, resume=True, loss=None, patch="patchgan_70", filters=None,
-                  test_mode=None, minutes=None, ema=None) -> pathlib.Path:
+                  test_mode=None, minutes=None, ema=None, callbacks=()) -> pathlib.Path:
     """pix2pix (notebook 05): central-square inpainting of toy landscapes/paintings or of a photo folder
     (``inpaint:FOLDER``), or any A|B side-by-side folder (input on the left).
 
@@ -540,7 +584,8 @@ def train_pix2pix(*, data=None, out, epochs=None, batch_size=None, image_size=No
     run_dir = pathlib.Path(out)
     run_info = dict(data=data_identity(data, data_info), batch_size=batch_size, image_size=image_size, filters=filters,
                          test_mode=test_mode, ema=ema)
-    callbacks = [train.SampleGrid(run_dir, show=False, ncols=3), train.LossHistory(run_dir), train.NaNGuard(), *budget]
+    callbacks = [train.SampleGrid(run_dir, show=False, ncols=3), train.LossHistory(run_dir), train.NaNGuard(), *budget,
+                 *callbacks]
     _fit(p2p, batches, epochs=epochs, run_dir=run_dir, resume=resume, callbacks=callbacks, run_info=run_info)
     if test is not None:
         inputs, targets = test

@@ -195,3 +195,14 @@ def test_diff_augment_inside_tf_function_with_random_seed():
         return diff_augment(images, seed)
 
     assert step(tf.zeros((2, 8, 8, 3))).shape == (2, 8, 8, 3)
+
+
+def test_random_jitter_without_resize_cuts_windows_at_the_images_own_scale():
+    image = tf.reshape(tf.range(64 * 48 * 3) % 251, (64, 48, 3))
+    image = tf.cast(image, tf.uint8)
+    for k in range(5):
+        out = random_jitter(image, tf.constant([3, k]), image_size=16, resize=False, flip=False).numpy()
+        windows = [image[t:t + 16, l:l + 16].numpy() for t in range(64 - 15) for l in range(48 - 15)]
+        assert any(np.array_equal(out, w) for w in windows)  # a plain window: no pixel resampled
+    with pytest.raises(tf.errors.InvalidArgumentError, match="smaller than 80"):
+        random_jitter(image, tf.constant([3, 0]), image_size=80, resize=False)

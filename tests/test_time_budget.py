@@ -69,21 +69,22 @@ CYCLEGAN = ["train", "cyclegan", "--precision", "float32"]  # quick: 6 steps of 
 
 
 def test_cyclegan_budget_plans_its_decay_and_resumes_it_exactly(tmp_path, monkeypatch, capsys):
-    """`train cyclegan --minutes N` without --epochs trains for N minutes (issue 25, item 6): after epoch 1 the
-    epochs that fit are planned (here fixed at 3, so the test does not depend on this machine's speed), the linear
-    decay is compiled for them (junyanz: constant for the first half), the plan is saved; the run equals one started
-    with --epochs 3, and the same command again keeps the plan (the run is complete)."""
+    """`train cyclegan --minutes N` without --epochs trains for N minutes (issue 25, item 6): at a constant learning
+    rate it measures its epochs until it has done half of those that fit (here fixed at 3, so the test does not
+    depend on this machine's speed: 2 done, the constant half of 3), then the linear decay is compiled for them
+    (junyanz: constant for the first half), the plan is saved; the run equals one started with --epochs 3, and the
+    same command again keeps the plan (the run is complete)."""
     monkeypatch.setenv("KITLIB_PROFILE", "quick")
     planned = []
     monkeypatch.setattr(recipes, "_plan_epochs", lambda *args: planned.append(args) or 3)
     budget_run, straight = tmp_path / "budget", tmp_path / "straight"
     assert cli.main(CYCLEGAN + ["--minutes", "10", "--out", str(budget_run)]) == 0
     out = capsys.readouterr().out
-    seconds_per_epoch, seconds_left, restart = planned[0]
-    assert 0 < seconds_per_epoch and 0 < restart and seconds_left < 600
+    epochs_done, seconds_per_epoch, seconds_left, restart = planned[0]
+    assert epochs_done == 2 and 0 < seconds_per_epoch and 0 < restart and seconds_left < 600
     config = json.loads((budget_run / "config.json").read_text())
     assert config["epochs"] == 3 and config["budget_plan"]["epochs"] == 3 and config["budget_plan"]["minutes"] == 10
-    assert "so 3 epochs of 6 steps fit in 10 min" in out
+    assert "so 3 epochs of 6 steps fit in 10 min" in out and "Continuing from epoch 2's checkpoint" in out
     assert _step(budget_run) == 18
     assert cli.main(CYCLEGAN + ["--epochs", "3", "--out", str(straight)]) == 0
     for name in ("generator_ab", "generator_ba"):
@@ -95,3 +96,31 @@ def test_cyclegan_budget_plans_its_decay_and_resumes_it_exactly(tmp_path, monkey
     assert "Run already complete: step 18 of 18 (3 epochs)" in capsys.readouterr().out
     assert len(planned) == 1
     assert json.loads((budget_run / "config.json").read_text())["budget_plan"] == config["budget_plan"]
+
+
+def test_cyclegan_trains_on_windows_of_larger_images_and_translates_them_whole(tmp_path, monkeypatch):
+    """``load_size``: the images are read at 64 px, the networks train on random 32-px windows (brush strokes keep
+    their scale), and the generators rebuilt fully convolutional translate the whole 64-px images."""
+    from PIL import Image
+
+    from kitlib.train.checkpoint import read_run_config
+    from kitlib.train.cyclegan import build_generator
+    from kitlib.infer.cyclegan import translate_unpaired
+
+    monkeypatch.setenv("KITLIB_PROFILE", "quick")
+    run = recipes.train_cyclegan(out=tmp_path / "run", image_size=32, load_size=64, epochs=1, precision="float32")
+    config = read_run_config(run)
+    assert config["load_size"] == 64 and config["image_size"] == 32
+    trained = load_generator(run, name="generator_ba")
+    assert trained.input_shape == (None, 32, 32, 3)
+    whole = build_generator(config["model"]["architecture"], "generator_ba", image_size=None)
+    whole.set_weights(trained.get_weights())
+    assert translate_unpaired(whole, np.zeros((2, 64, 64, 3), "uint8")).shape == (2, 64, 64, 3)
+    with pytest.raises(ValueError, match="load_size must be >= image_size"):
+        recipes.train_cyclegan(out=tmp_path / "bad", image_size=32, load_size=16, epochs=1)
+    inputs, outputs = tmp_path / "in", tmp_path / "out"
+    inputs.mkdir()
+    Image.fromarray(np.zeros((80, 80, 3), "uint8")).save(inputs / "a.png")
+    assert cli.main(["translate", str(run), "--input", str(inputs), "--out", str(outputs)]) == 0
+    with Image.open(outputs / "a.png") as image:  # whole images at the load size, not 32-px thumbnails
+        assert image.size == (64, 64)

@@ -13,12 +13,18 @@ Every anchor module defines:
 - ``build()``: the networks, ``{name: network}``;
 - ``train(folder, clock, seed)``: trains on the images of ``folder`` until ``clock`` (``kitlib.train.SnapshotClock``)
   says stop, calling ``clock.tick(step, snapshot)`` after every step; ``snapshot(path)`` saves what ``sample`` reads;
-- ``sample(path, n, seed)``: ``n`` generated images (uint8, ``(n, H, W, 3)``) from a snapshot.
+- ``sample(path, n, seed)`` (DCGAN): ``n`` generated images (uint8, ``(n, H, W, 3)``) from a snapshot;
+  ``translate(path, photos)`` (CycleGAN): ``(paintings, photos again)``, uint8; ``inpaint(path, masked)`` (pix2pix):
+  the outputs for uint8 masked photos.
 
 Example:
 >>> from kitlib import anchors
 >>> [a.name for a in anchors.for_method("dcgan")]
 ['keras_io_dcgan', 'torch_dcgan']
+>>> [a.name for a in anchors.for_method("cyclegan")]
+['keras_io_cyclegan', 'tf_cyclegan', 'torch_cyclegan']
+>>> [a.name for a in anchors.for_method("pix2pix")]
+['tf_pix2pix']
 >>> anchors.get("torch_dcgan").framework
 'torch'
 """
@@ -29,6 +35,9 @@ import dataclasses
 import importlib
 import importlib.util
 from types import ModuleType
+
+
+JUNYANZ_COMMIT = "032e88438b1b2690e538c2cf399ebceb76adbea9"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -62,16 +71,53 @@ ANCHORS = {a.name: a for a in (
            "cca4efba8e0b8514ae3817931696294039b3bfc9", "keras"),
     Anchor("torch_dcgan", "dcgan", "PyTorch examples/dcgan (Radford et al.)",
            "pytorch/examples dcgan/main.py", "cc8e404cbcbf3a3c326789260deed89ee04b3408", "torch"),
+    Anchor("tf_cyclegan", "cyclegan", "TensorFlow tutorial: CycleGAN (U-Net generators from pix2pix)",
+           "tensorflow/docs site/en/tutorials/generative/cyclegan.ipynb",
+           "0fc9db129b8a570a846e8c5b3b404f4d88b12a50", "keras"),
+    Anchor("keras_io_cyclegan", "cyclegan", "keras-io: CycleGAN (A_K_Nain, ResNet generators)",
+           "keras-team/keras-io examples/generative/cyclegan.py", "07eb501f6db3c8b8781d3592a67cd18316d707e6",
+           "keras"),
+    Anchor("tf_pix2pix", "pix2pix", "TensorFlow tutorial: pix2pix (U-Net, PatchGAN, lambda 100, batch 1)",
+           "tensorflow/docs site/en/tutorials/generative/pix2pix.ipynb",
+           "0fc9db129b8a570a846e8c5b3b404f4d88b12a50", "keras"),
+    Anchor("torch_cyclegan", "cyclegan", "junyanz/pytorch-CycleGAN-and-pix2pix (ResNet-9, LSGAN, image pool 50)",
+           "junyanz/pytorch-CycleGAN-and-pix2pix models/cycle_gan_model.py, models/networks.py",
+           JUNYANZ_COMMIT, "torch"),
 )}
 
 
-def get(name: str) -> Anchor:
-    """The anchor called ``name``; an unknown name is refused with the list of known ones."""
+def get(name: str, method: str | None = None) -> Anchor:
+    """The anchor called ``name`` (of ``method`` when given); an unknown name, or an anchor of another method, is
+    refused with the list of the right ones."""
     if name not in ANCHORS:
         raise ValueError(f"anchor must be one of {sorted(ANCHORS)}. Received: anchor={name!r}")
-    return ANCHORS[name]
+    anchor = ANCHORS[name]
+    if method is not None and anchor.method != method:
+        raise ValueError(f"anchor {name!r} is a {anchor.method} recipe, not {method}. "
+                         f"{method}'s anchors: {[a.name for a in for_method(method)]}")
+    return anchor
 
 
 def for_method(method: str) -> list[Anchor]:
     """The anchors compared with kitlib's ``method``, sorted by name."""
     return [a for a in sorted(ANCHORS.values(), key=lambda a: a.name) if a.method == method]
+
+
+def unpaired_train_images(data, image_size: int):
+    """``(A, B)``: every image of ``DATA/trainA`` and ``DATA/trainB`` (a junyanz-layout folder) as uint8
+    ``(N, image_size, image_size, 3)`` arrays, for the CycleGAN anchors (their sources decode from TFDS or a
+    folder; decoding once keeps the data path out of the time comparison)."""
+    import pathlib
+
+    import numpy as np
+
+    from kitlib.data.folders import image_folder
+
+    out = []
+    for name in ("trainA", "trainB"):
+        folder = pathlib.Path(data) / name
+        if not folder.is_dir():
+            raise FileNotFoundError(f"{folder} is not a folder: --data must be a junyanz-layout folder with trainA/, "
+                                    f"trainB/, testA/ and testB/ (data_real/monet2photo).")
+        out.append(np.stack(list(image_folder(folder, image_size).as_numpy_iterator())))
+    return out[0], out[1]

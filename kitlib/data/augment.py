@@ -41,7 +41,8 @@ def _is_image(t) -> bool:
     return isinstance(t, tf.Tensor) and t.shape.rank in (2, 3) and t.dtype != tf.string
 
 
-def random_jitter(element: Any, seed, *, image_size: int, scale: float = 286 / 256, flip: bool = True) -> Any:
+def random_jitter(element: Any, seed, *, image_size: int, scale: float = 286 / 256, flip: bool = True,
+                  resize: bool = True) -> Any:
     """pix2pix/CycleGAN random jitter: upscale by ``scale`` (nearest), random crop back, random horizontal flip.
 
     All images of a tuple/dict element (an input and its target, an image and its label map) are stacked along
@@ -61,6 +62,8 @@ def random_jitter(element: Any, seed, *, image_size: int, scale: float = 286 / 2
         image_size: output height and width.
         scale: upscaling factor before the crop, ``>= 1``.
         flip: also flip left-right with probability 1/2.
+        resize: False crops ``image_size`` windows from the images at their own scale (``scale`` unused): training
+            on patches of large images, e.g. 64-px windows of 256-px paintings, keeps their brush scale.
 
     Returns:
         The element with the same structure and dtypes, images ``(image_size, image_size, C)``.
@@ -89,10 +92,15 @@ def random_jitter(element: Any, seed, *, image_size: int, scale: float = 286 / 2
     # Resize (nearest), crop and flip are one index mapping: two gathers per image, the same for all images.
     shape = tf.shape(flat[picks[0]])
     h, w = shape[0], shape[1]
-    big = max(image_size, int(round(image_size * scale)))
-    ratio = float(big) / tf.cast(tf.minimum(h, w), tf.float32)
-    new_h = tf.maximum(big, tf.cast(tf.round(tf.cast(h, tf.float32) * ratio), tf.int32))
-    new_w = tf.maximum(big, tf.cast(tf.round(tf.cast(w, tf.float32) * ratio), tf.int32))
+    if resize:
+        big = max(image_size, int(round(image_size * scale)))
+        ratio = float(big) / tf.cast(tf.minimum(h, w), tf.float32)
+        new_h = tf.maximum(big, tf.cast(tf.round(tf.cast(h, tf.float32) * ratio), tf.int32))
+        new_w = tf.maximum(big, tf.cast(tf.round(tf.cast(w, tf.float32) * ratio), tf.int32))
+    else:
+        tf.debugging.assert_greater_equal(tf.minimum(h, w), image_size,
+                                          message=f"random_jitter(resize=False): images smaller than {image_size}")
+        new_h, new_w = h, w
     u = tf.random.stateless_uniform([3], seed)
     top = tf.minimum(tf.cast(u[0] * tf.cast(new_h - image_size + 1, tf.float32), tf.int32), new_h - image_size)
     left = tf.minimum(tf.cast(u[1] * tf.cast(new_w - image_size + 1, tf.float32), tf.int32), new_w - image_size)
@@ -113,13 +121,15 @@ def random_jitter(element: Any, seed, *, image_size: int, scale: float = 286 / 2
     return tf.nest.pack_sequence_as(element, flat)
 
 
-def jitter(image_size: int, *, scale: float = 286 / 256, flip: bool = True) -> Callable[[Any, tf.Tensor], Any]:
+def jitter(image_size: int, *, scale: float = 286 / 256, flip: bool = True,
+           resize: bool = True) -> Callable[[Any, tf.Tensor], Any]:
     """``random_jitter`` with fixed settings, as an ``augment(element, seed)`` callable for ``prepare``.
 
     Args:
         image_size: output height and width.
         scale: upscaling factor before the random crop (``1.0``: crop only).
         flip: random horizontal flips.
+        resize: False: random ``image_size`` windows of the images at their own scale (see ``random_jitter``).
 
     Returns:
         A function ``augment(element, seed) -> element``.
@@ -135,7 +145,7 @@ def jitter(image_size: int, *, scale: float = 286 / 256, flip: bool = True) -> C
         raise ValueError(f"scale must be >= 1 (upscale, then crop back). Received: scale={scale}")
 
     def augment(element, seed):
-        return random_jitter(element, seed, image_size=image_size, scale=scale, flip=flip)
+        return random_jitter(element, seed, image_size=image_size, scale=scale, flip=flip, resize=resize)
 
     return augment
 

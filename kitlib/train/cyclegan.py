@@ -296,8 +296,6 @@ def build_cyclegan(
     (None, 32, 32, 3)
     """
     from kitlib.models.patchgan import PATCHGAN_VARIANTS, patchgan_discriminator, seed_patchgan_discriminator
-    from kitlib.models.resnet import RESNET_VARIANTS, resnet_generator
-    from kitlib.models.unet import UNET_VARIANTS, seed_unet_generator, unet_generator
 
     if generator not in CYCLEGAN_GENERATORS:
         raise ValueError(f"generator must be one of {CYCLEGAN_GENERATORS}. Received: generator={generator!r}")
@@ -309,14 +307,6 @@ def build_cyclegan(
     d_filters = filters if d_filters is None else d_filters
     shape = (image_size, image_size, channels)
 
-    def make_generator(name):
-        if generator in RESNET_VARIANTS:
-            return resnet_generator(shape, num_blocks=RESNET_VARIANTS[generator], filters=filters, norm=norm,
-                                    dropout=dropout, name=name)
-        if generator in UNET_VARIANTS:
-            return unet_generator(shape, num_downs=UNET_VARIANTS[generator], filters=filters, norm=norm, name=name)
-        return seed_unet_generator(shape, filters=filters, norm=norm, name=name)
-
     def make_discriminator(name):
         if discriminator == "seed_patchgan":
             return seed_patchgan_discriminator(shape, filters=d_filters, norm=norm, name=name)
@@ -325,10 +315,35 @@ def build_cyclegan(
 
     architecture = {"generator": generator, "discriminator": discriminator, "image_size": image_size,
                     "channels": channels, "filters": filters, "d_filters": d_filters, "norm": norm, "dropout": dropout}
-    return CycleGAN(make_generator("generator_ab"), make_generator("generator_ba"),
+    return CycleGAN(build_generator(architecture, "generator_ab"), build_generator(architecture, "generator_ba"),
                     make_discriminator("discriminator_a"), make_discriminator("discriminator_b"), loss=loss,
                     cycle_weight=cycle_weight, identity_weight=identity_weight, pool_size=pool_size,
                     d_loss_weight=d_loss_weight, seed=seed, architecture=architecture)
+
+
+def build_generator(architecture: dict, name: str, *, image_size: int | None | str = "saved") -> keras.Model:
+    """One generator of a CycleGAN from its ``architecture`` (``CycleGAN.architecture``, stored in the run config).
+
+    ``image_size=None`` builds it fully convolutional, to translate images of another size than the training crops
+    with the same weights (ResNet generators take any multiple of 4, U-Nets multiples of their depth).
+
+    Example:
+    >>> gan = build_cyclegan("resnet_6blocks", "patchgan_70", image_size=32, filters=8)
+    >>> build_generator(gan.architecture, "generator_ba", image_size=None).input_shape
+    (None, None, None, 3)
+    """
+    from kitlib.models.resnet import RESNET_VARIANTS, resnet_generator
+    from kitlib.models.unet import UNET_VARIANTS, seed_unet_generator, unet_generator
+
+    generator, filters, norm = architecture["generator"], architecture["filters"], architecture["norm"]
+    size = architecture["image_size"] if image_size == "saved" else image_size
+    shape = (size, size, architecture["channels"])
+    if generator in RESNET_VARIANTS:
+        return resnet_generator(shape, num_blocks=RESNET_VARIANTS[generator], filters=filters, norm=norm,
+                                dropout=architecture["dropout"], name=name)
+    if generator in UNET_VARIANTS:
+        return unet_generator(shape, num_downs=UNET_VARIANTS[generator], filters=filters, norm=norm, name=name)
+    return seed_unet_generator(shape, filters=filters, norm=norm, name=name)
 
 
 class CycleGANMonitor(keras.callbacks.Callback):
