@@ -71,4 +71,20 @@ def to_uint8(images):
     return np.clip(np.round((arr.astype("float32") + 1.0) * 127.5), 0, 255).astype(np.uint8)
 
 
-__all__ = ["to_float", "to_uint8"]
+def from_pixels(images):
+    """Pixel values in ``[0, 255]`` (uint8, or floats such as a resized image's) -> float32 ``[-1, 1]``.
+
+    ``to_float`` takes floats to be in ``[-1, 1]`` already; this one is for floats still on the pixel scale.
+
+    Example:
+    >>> from_pixels(np.array([0.0, 127.5, 255.0])).tolist()
+    [-1.0, 0.0, 1.0]
+    """
+    if _is_tensor(images):
+        import tensorflow as tf
+
+        return tf.cast(images, tf.float32) / 127.5 - 1.0
+    return np.asarray(images, dtype="float32") / 127.5 - 1.0
+
+
+__all__ = ["from_pixels", "to_float", "to_uint8"]

@@ -138,9 +138,12 @@ class _KitlibCycleGAN:
 
 class _KitlibPix2Pix:
     """``python -m kitlib train pix2pix --data inpaint:DATA/train --minutes M`` with every other default (the
-    real-photo recipe, 64 px); it inpaints the 256-px held-out photos as a user of its 64-px model would: the masked
-    photo downscaled to the model's size (area), the output scaled back up (bicubic); the known pixels are kept by
-    the scoring, for every system."""
+    real-photo recipe, 64 px). It inpaints the 256-px held-out photos at its own size: the known pixels are
+    downscaled alone (area average over known pixels only), the centred hole is cut again at the model's size, and
+    the output is scaled back up (bicubic); the scoring keeps the known pixels, for every system. Downscaling the
+    masked photo as it is lets the hole's white bleed into the rows beside the hole, and the model, trained on exact
+    holes, continues that white into the hole: measured on the 20-minute snapshot, 10.9 dB in the hole instead of
+    17.5."""
 
     OPTIONS = ("batch_size", "image_size", "filters", "loss", "ema", "test_mode", "precision", "limit", "patch")
 
@@ -161,19 +164,24 @@ class _KitlibPix2Pix:
 
     @staticmethod
     def inpaint(path, masked: np.ndarray) -> np.ndarray:
-        """The model's outputs for uint8 masked photos, at the photos' size; uint8."""
+        """The model's outputs for uint8 photos with the centred hole painted white, at the photos' size; uint8."""
         import keras
         import tensorflow as tf
 
         import kitlib.models.layers  # noqa: F401  (registers kitlib layers)
-        from kitlib.images import to_uint8
+        from kitlib.data import inpainting_mask
+        from kitlib.images import from_pixels, to_uint8
         from kitlib.infer.pix2pix import translate
         from kitlib.train.checkpoint import read_json
 
         generator = keras.models.load_model(f"{path}.keras", compile=False)
         size = tuple(int(n) for n in generator.input_shape[1:3])
-        x = tf.image.resize(tf.convert_to_tensor(masked, tf.float32), size, method="area") / 127.5 - 1.0
-        y = translate(generator, x.numpy(), test_mode=read_json(f"{path}.json")["test_mode"])
+        known = (~inpainting_mask(masked.shape[1:3]))[None, :, :, None].astype("float32")
+        total = tf.image.resize(tf.convert_to_tensor(masked, tf.float32) * known, size, method="area").numpy()
+        weight = tf.image.resize(known, size, method="area").numpy()
+        small = np.where(weight > 0, total / np.maximum(weight, 1e-6), 255.0)
+        small[:, inpainting_mask(size)] = 255.0
+        y = translate(generator, from_pixels(small), test_mode=read_json(f"{path}.json")["test_mode"])
         return to_uint8(tf.image.resize(y, masked.shape[1:3], method="bicubic").numpy())
 
 
@@ -561,7 +569,7 @@ def _headline(method: str) -> tuple[str, bool]:
 
 
 LABELS = {"swd_over_floor": "SWD / real-vs-real floor (lower is better)",
-          "hole_psnr": "PSNR in the hole, dB, held-out photos (higher is better)"}
+          "hole_psnr": "PSNR in the hole, dB (higher is better)"}
 
 
 def plot(lines: list[dict], path) -> pathlib.Path:
@@ -581,6 +589,7 @@ def plot(lines: list[dict], path) -> pathlib.Path:
     ax.set_ylabel(LABELS[key])
     first = lines[0]
     if first["method"] == "cyclegan":  # the two ends: real paintings (the floor) and untouched photos
+        ax.set_yscale("log")
         ax.axhline(1.0, color="grey", linestyle=":", linewidth=1, label="real held-out paintings (floor)")
         ax.axhline(first["swd_photos_over_floor"], color="grey", linestyle="--", linewidth=1,
                    label="untouched photos")

@@ -29,6 +29,8 @@ import numpy as np
 import tensorflow as tf
 from keras import layers
 
+from kitlib.images import from_pixels
+
 IMAGE_SIZE, LOAD_SIZE = 256, 286
 BUFFER_SIZE = 256
 LAMBDA_CYCLE, LAMBDA_IDENTITY = 10.0, 0.5
@@ -175,7 +177,7 @@ def _preprocess_train_image(image):
     image = tf.image.random_flip_left_right(image)
     image = tf.image.resize(image, [LOAD_SIZE, LOAD_SIZE])
     image = tf.image.random_crop(image, size=[IMAGE_SIZE, IMAGE_SIZE, 3])
-    return tf.cast(image, tf.float32) / 127.5 - 1.0
+    return from_pixels(image)  # the source's normalize_img
 
 
 def dataset(images: np.ndarray, seed: int) -> tf.data.Dataset:
@@ -214,7 +216,7 @@ def translate(path, images: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     f.load_weights(f"{path}.f.weights.h5")
     fakes, cycled = [], []
     for image in images:
-        x = tf.convert_to_tensor(image[None], tf.float32) / 127.5 - 1.0
+        x = tf.convert_to_tensor(from_pixels(image[None]))
         fake = f(x, training=False)
         fakes.append(to_uint8(fake.numpy()))
         cycled.append(to_uint8(g(fake, training=False).numpy()))

@@ -30,6 +30,7 @@ import numpy as np
 import tensorflow as tf
 
 from kitlib.anchors import tf_pix2pix
+from kitlib.images import from_pixels
 
 IMAGE_SIZE, LOAD_SIZE = 256, 286
 LAMBDA = 10
@@ -68,7 +69,7 @@ def _jitter(image):
     image = tf.image.resize(image, [LOAD_SIZE, LOAD_SIZE], method=tf.image.ResizeMethod.NEAREST_NEIGHBOR)
     image = tf.image.random_crop(image, size=[IMAGE_SIZE, IMAGE_SIZE, 3])
     image = tf.image.random_flip_left_right(image)
-    return tf.cast(image, tf.float32) / 127.5 - 1
+    return from_pixels(image)  # the tutorial's normalize
 
 
 def dataset(images: np.ndarray, seed: int) -> tf.data.Dataset:
@@ -137,7 +138,7 @@ def translate(path, images: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     f.load_weights(f"{path}.f.weights.h5")
     fakes, cycled = [], []
     for image in images:
-        x = tf.convert_to_tensor(image[None], tf.float32) / 127.5 - 1
+        x = tf.convert_to_tensor(from_pixels(image[None]))
         fake = f(x, training=False)
         fakes.append(to_uint8(fake.numpy()))
         cycled.append(to_uint8(g(fake, training=False).numpy()))

@@ -33,6 +33,8 @@ import numpy as np
 import tensorflow as tf
 from keras import layers
 
+from kitlib.images import from_pixels
+
 IMAGE_SIZE, LOAD_SIZE = 256, 286
 LAMBDA = 100
 LEARNING_RATE, BETA_1 = 2e-4, 0.5
@@ -154,7 +156,7 @@ def _random_jitter(input_image, real_image):
 def _load_image_train(input_image, real_image):
     """The tutorial's ``load_image_train`` after decoding: jitter, then [-1, 1]."""
     input_image, real_image = _random_jitter(tf.cast(input_image, tf.float32), tf.cast(real_image, tf.float32))
-    return input_image / 127.5 - 1, real_image / 127.5 - 1
+    return from_pixels(input_image), from_pixels(real_image)  # the tutorial's normalize
 
 
 def inpainting_inputs(photos: np.ndarray) -> np.ndarray:
@@ -213,5 +215,5 @@ def inpaint(path, masked: np.ndarray) -> np.ndarray:
 
     generator = build()["generator"]
     generator.load_weights(f"{path}.generator.weights.h5")
-    return np.concatenate([to_uint8(generator(tf.convert_to_tensor(image[None], tf.float32) / 127.5 - 1,
-                                              training=True).numpy()) for image in masked])
+    return np.concatenate([to_uint8(generator(tf.convert_to_tensor(from_pixels(image[None])), training=True).numpy())
+                           for image in masked])

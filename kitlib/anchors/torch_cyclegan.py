@@ -216,7 +216,7 @@ def translate(path, images: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     computation as in training); uint8."""
     import torch
 
-    from kitlib.images import to_uint8
+    from kitlib.images import to_float, to_uint8
 
     nets = build()
     state = torch.load(f"{path}.pt")
@@ -228,7 +228,7 @@ def translate(path, images: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     fakes, cycled = [], []
     with torch.no_grad():
         for image in images:
-            x = torch.from_numpy(np.ascontiguousarray(image)).permute(2, 0, 1).float().div(127.5).sub(1.0)[None]
+            x = torch.from_numpy(to_float(np.ascontiguousarray(image))).permute(2, 0, 1)[None]
             fake = g_b(x)
             fakes.append(to_uint8(fake.permute(0, 2, 3, 1).numpy()))
             cycled.append(to_uint8(g_a(fake).permute(0, 2, 3, 1).numpy()))

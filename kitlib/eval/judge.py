@@ -39,7 +39,7 @@ def build_domain_judge(image_size: int = JUDGE_IMAGE_SIZE, filters: int = 32, se
     at inference exactly as it learned."""
     init = keras.initializers.HeNormal(seed=seed)
     inputs = keras.Input((image_size, image_size, 3), dtype="float32", name="image")
-    x = keras.layers.Rescaling(1 / 127.5, offset=-1.0, dtype="float32")(inputs)
+    x = keras.layers.Rescaling(2.0 / 255.0, offset=-1.0, dtype="float32")(inputs)  # [0, 255] -> [-1, 1]
     for i in range(4):
         x = keras.layers.Conv2D(filters * 2**i, 3, strides=2, padding="same", use_bias=False,
                                 kernel_initializer=init, dtype="float32")(x)
