@@ -121,3 +121,32 @@ def unpaired_train_images(data, image_size: int):
                                     f"trainB/, testA/ and testB/ (data_real/monet2photo).")
         out.append(np.stack(list(image_folder(folder, image_size).as_numpy_iterator())))
     return out[0], out[1]
+
+
+def float32_networks(builders: dict) -> dict:
+    """``{name: builder()}`` built under the float32 policy whatever the global one (the anchors run as published);
+    the global policy is restored afterwards."""
+    import keras
+
+    previous = keras.config.dtype_policy()
+    keras.config.set_dtype_policy("float32")
+    try:
+        return {name: builder() for name, builder in builders.items()}
+    finally:
+        keras.config.set_dtype_policy(previous)
+
+
+def translate_and_back(to_a, to_b, images):
+    """``(to_a(x), to_b(to_a(x)))`` for each uint8 image ``x`` of ``images``, one at a time, in inference mode; uint8.
+    The Keras CycleGAN anchors' ``translate`` (B -> A -> B)."""
+    import numpy as np
+    import tensorflow as tf
+
+    from kitlib.images import from_pixels, to_uint8
+
+    fakes, cycled = [], []
+    for image in images:
+        fake = to_a(tf.convert_to_tensor(from_pixels(image[None])), training=False)
+        fakes.append(to_uint8(fake.numpy()))
+        cycled.append(to_uint8(to_b(fake, training=False).numpy()))
+    return np.concatenate(fakes), np.concatenate(cycled)

@@ -122,14 +122,12 @@ def patch_discriminator(name: str) -> keras.Model:
 
 def build() -> dict[str, keras.Model]:
     """The example's four networks, float32 whatever the global policy."""
-    previous = keras.config.dtype_policy()
-    keras.config.set_dtype_policy("float32")
-    try:
-        return {"generator_g": resnet_generator("generator_G"), "generator_f": resnet_generator("generator_F"),
-                "discriminator_x": patch_discriminator("discriminator_X"),
-                "discriminator_y": patch_discriminator("discriminator_Y")}
-    finally:
-        keras.config.set_dtype_policy(previous)
+    from kitlib.anchors import float32_networks
+
+    return float32_networks({"generator_g": lambda: resnet_generator("generator_G"),
+                             "generator_f": lambda: resnet_generator("generator_F"),
+                             "discriminator_x": lambda: patch_discriminator("discriminator_X"),
+                             "discriminator_y": lambda: patch_discriminator("discriminator_Y")})
 
 
 class KerasIoCycleGan(keras.Model):
@@ -208,16 +206,10 @@ def train(data, clock, seed: int = 0) -> None:
 def translate(path, images: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """``(F(images), G(F(images)))`` for uint8 domain-B ``images`` (monet2photo: photo -> Monet -> photo), in
     inference mode as the source's test cell calls them; uint8."""
-    from kitlib.images import to_uint8
+    from kitlib.anchors import translate_and_back
 
     g = resnet_generator("generator_G", (None, None, 3))
     f = resnet_generator("generator_F", (None, None, 3))
     g.load_weights(f"{path}.g.weights.h5")
     f.load_weights(f"{path}.f.weights.h5")
-    fakes, cycled = [], []
-    for image in images:
-        x = tf.convert_to_tensor(from_pixels(image[None]))
-        fake = f(x, training=False)
-        fakes.append(to_uint8(fake.numpy()))
-        cycled.append(to_uint8(g(fake, training=False).numpy()))
-    return np.concatenate(fakes), np.concatenate(cycled)
+    return translate_and_back(f, g, images)

@@ -54,14 +54,12 @@ def discriminator(name: str) -> keras.Model:
 
 def build() -> dict[str, keras.Model]:
     """The tutorial's four networks, float32 whatever the global policy."""
-    previous = keras.config.dtype_policy()
-    keras.config.set_dtype_policy("float32")
-    try:
-        return {"generator_g": unet_generator("generator_g"), "generator_f": unet_generator("generator_f"),
-                "discriminator_x": discriminator("discriminator_x"),
-                "discriminator_y": discriminator("discriminator_y")}
-    finally:
-        keras.config.set_dtype_policy(previous)
+    from kitlib.anchors import float32_networks
+
+    return float32_networks({"generator_g": lambda: unet_generator("generator_g"),
+                             "generator_f": lambda: unet_generator("generator_f"),
+                             "discriminator_x": lambda: discriminator("discriminator_x"),
+                             "discriminator_y": lambda: discriminator("discriminator_y")})
 
 
 def _jitter(image):
@@ -130,16 +128,10 @@ def train(data, clock, seed: int = 0) -> None:
 def translate(path, images: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """``(F(images), G(F(images)))`` for uint8 domain-B ``images`` (monet2photo: photo -> Monet -> photo), in
     inference mode as the tutorial's ``generate_images`` calls them; uint8."""
-    from kitlib.images import to_uint8
+    from kitlib.anchors import translate_and_back
 
     nets = build()
     g, f = nets["generator_g"], nets["generator_f"]
     g.load_weights(f"{path}.g.weights.h5")
     f.load_weights(f"{path}.f.weights.h5")
-    fakes, cycled = [], []
-    for image in images:
-        x = tf.convert_to_tensor(from_pixels(image[None]))
-        fake = f(x, training=False)
-        fakes.append(to_uint8(fake.numpy()))
-        cycled.append(to_uint8(g(fake, training=False).numpy()))
-    return np.concatenate(fakes), np.concatenate(cycled)
+    return translate_and_back(f, g, images)

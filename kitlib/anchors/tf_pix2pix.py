@@ -134,12 +134,10 @@ def discriminator(name: str = "discriminator", norm_type: str = "batchnorm", tar
 
 def build() -> dict[str, keras.Model]:
     """The tutorial's two networks, float32 whatever the global policy."""
-    previous = keras.config.dtype_policy()
-    keras.config.set_dtype_policy("float32")
-    try:
-        return {"generator": unet_generator("generator"), "discriminator": discriminator("discriminator")}
-    finally:
-        keras.config.set_dtype_policy(previous)
+    from kitlib.anchors import float32_networks
+
+    return float32_networks({"generator": lambda: unet_generator("generator"),
+                             "discriminator": lambda: discriminator("discriminator")})
 
 
 def _random_jitter(input_image, real_image):
