@@ -8,7 +8,7 @@ every snapshot on ``DATA/heldout`` with one metric for every system and appends 
 to ``OUT/quality.jsonl``; ``plot`` draws quality against minutes, one curve per system, and ``table`` writes the
 README's markdown table from those lines.
 
-Metric (unconditional methods): the sliced Wasserstein distance (``kitlib.eval.diversity.sliced_wasserstein``)
+Metric (unconditional methods: DCGAN, DDIM, VAE): the sliced Wasserstein distance (``kitlib.eval.diversity.sliced_wasserstein``)
 between as many generated images as there are held-out images and the held-out images, divided by the real-vs-real
 floor (the same number of training images against the held-out ones): 1.0 would be as close as real data gets. Next
 to it the diversity ratio (mean pairwise L1 of generated / held-out images; far below 1 = mode collapse).
@@ -28,6 +28,8 @@ Example:
     python -m kitlib bench quality dcgan --data data_real/anime_faces --minutes 8         # kitlib only
     python -m kitlib bench quality cyclegan --data data_real/monet2photo --anchor all --jobs 2
     python -m kitlib bench quality pix2pix --data data_real/photos --anchor tf_pix2pix --jobs 2
+    python -m kitlib bench quality ddim --data data_real/anime_faces --anchor keras_io_ddim --jobs 2
+    python -m kitlib bench quality vae --data data_real/anime_faces --anchor keras_io_vae --jobs 2
     python -m kitlib bench quality --table runs/quality/quality.jsonl                    # the README table
 """
 
@@ -46,9 +48,11 @@ from typing import Callable
 import numpy as np
 
 SYSTEM_KITLIB = "kitlib"
-METHODS = ("dcgan", "cyclegan", "pix2pix")  # methods bench quality can measure today (each with its metric below)
+METHODS = ("dcgan", "cyclegan", "pix2pix", "ddim", "vae")  # what bench quality measures (each with its metric below)
+UNCONDITIONAL = ("dcgan", "ddim", "vae")  # scored by SWD / floor of samples against the held-out images
 # Each method's headline number (the plot's curve, the table's cell, "reaches in N min") and its direction.
-HEADLINE = {"dcgan": ("swd_over_floor", "lower"), "cyclegan": ("swd_over_floor", "lower"),
+HEADLINE = {"dcgan": ("swd_over_floor", "lower"), "ddim": ("swd_over_floor", "lower"),
+            "vae": ("swd_over_floor", "lower"), "cyclegan": ("swd_over_floor", "lower"),
             "pix2pix": ("hole_psnr", "higher")}
 SCORED_PHOTOS = 40  # held-out photos translated per CycleGAN snapshot (a 256-px ResNet-9 pass takes seconds on one core)
 SWD_SIZE = 128  # CycleGAN's SWD compares 128-px thumbnails (area-downsampled) of translations and held-out paintings
@@ -185,7 +189,61 @@ class _KitlibPix2Pix:
         return to_uint8(tf.image.resize(y, masked.shape[1:3], method="bicubic").numpy())
 
 
-KITLIB_SYSTEMS = {"dcgan": _KitlibDCGAN, "cyclegan": _KitlibCycleGAN, "pix2pix": _KitlibPix2Pix}
+class _KitlibDDIM:
+    """``python -m kitlib train ddim --data DATA/train --image-size 64 --minutes M`` with every other default; samples
+    from the EMA network with the run's sampling steps."""
+
+    OPTIONS = ("batch_size", "variant", "loss", "sampling_steps", "precision", "limit")
+
+    @staticmethod
+    def train(folder, clock, seed: int = 0, **options) -> None:
+        from kitlib import recipes
+        from kitlib.train.callbacks import SnapshotCallback
+        from kitlib.train.checkpoint import write_json_atomic
+
+        def snapshot(path):
+            model = callback.model
+            model.generators()["ema_denoiser"].save(f"{path}.keras")
+            write_json_atomic(f"{path}.json", model._options(None))
+
+        callback = SnapshotCallback(clock, snapshot)
+        recipes.train_ddim(data=str(folder), out=clock.folder / "run", image_size=64, seed=seed,
+                           minutes=clock.marks[-1] + 1.0, callbacks=[callback], resume=False, **options)
+
+    @staticmethod
+    def sample(path, n: int, seed: int = 0) -> np.ndarray:
+        import keras
+
+        import kitlib.models.diffusion  # noqa: F401  (registers kitlib layers)
+        import kitlib.models.layers  # noqa: F401
+        from kitlib.images import to_uint8
+        from kitlib.infer.diffusion import ddim_generate
+        from kitlib.train.checkpoint import read_json
+
+        network = keras.models.load_model(f"{path}.keras", compile=False)
+        return to_uint8(ddim_generate(network, n, seed=seed, **read_json(f"{path}.json")))
+
+
+class _KitlibVAE:
+    """``python -m kitlib train vae --data DATA/train --image-size 64 --minutes M`` with every other default; samples
+    the decoder at ``z ~ N(0, I)``."""
+
+    OPTIONS = ("batch_size", "latent_dim", "filters", "sigma", "precision", "limit")
+
+    @staticmethod
+    def train(folder, clock, seed: int = 0, **options) -> None:
+        from kitlib.train.callbacks import SnapshotCallback
+        from kitlib.train.vae import train_vae
+
+        callback = SnapshotCallback(clock, lambda path: callback.model.decoder.save(f"{path}.keras"))
+        train_vae(data=str(folder), out=clock.folder / "run", image_size=64, seed=seed,
+                  minutes=clock.marks[-1] + 1.0, callbacks=[callback], resume=False, **options)
+
+    sample = staticmethod(_KitlibDCGAN.sample)  # a decoder is sampled as a generator is: z ~ N(0, I), output in [-1, 1]
+
+
+KITLIB_SYSTEMS = {"dcgan": _KitlibDCGAN, "cyclegan": _KitlibCycleGAN, "pix2pix": _KitlibPix2Pix,
+                  "ddim": _KitlibDDIM, "vae": _KitlibVAE}
 
 
 def _system(method: str, name: str):
@@ -199,7 +257,8 @@ def _system(method: str, name: str):
 
 
 # ------------------------------------------------------------------------------------------------------- scoring
-SPLITS = {"dcgan": ("train", "heldout"), "cyclegan": ("trainA", "trainB", "testA", "testB"),
+SPLITS = {"dcgan": ("train", "heldout"), "ddim": ("train", "heldout"), "vae": ("train", "heldout"),
+          "cyclegan": ("trainA", "trainB", "testA", "testB"),
           "pix2pix": ("train", "heldout")}
 
 

@@ -205,7 +205,7 @@ def train_dcgan(*, data=None, out, epochs=None, batch_size=None, image_size=None
     return run_dir
 
 
-def _diffusion_run(model, batches, *, out, epochs, resume, budget=(), **config) -> pathlib.Path:
+def _diffusion_run(model, batches, *, out, epochs, resume, budget=(), callbacks=(), **config) -> pathlib.Path:
     from kitlib import train
     from kitlib.train.run_dir import data_identity
 
@@ -213,14 +213,15 @@ def _diffusion_run(model, batches, *, out, epochs, resume, budget=(), **config) 
     run_dir = pathlib.Path(out)
     config["data"] = data_identity(config["data"].get("source"), config["data"])
     callbacks = [train.SampleGrid(run_dir, show=False, ncols=6 if model.conditional else 8), train.LossHistory(run_dir),
-                 train.NaNGuard(), *budget]
+                 train.NaNGuard(), *budget, *callbacks]
     _fit(model, batches, epochs=epochs, run_dir=run_dir, resume=resume, callbacks=callbacks, run_info=config)
     return run_dir
 
 
 def train_ddim(*, data=None, out, epochs=None, batch_size=None, image_size=None, seed=0, precision="auto",
-               limit=None, resume=True, variant=None, loss=None, sampling_steps=None, minutes=None) -> pathlib.Path:
-    """Unconditional DDIM (notebook 07) on toy faces or an image folder."""
+               limit=None, resume=True, variant=None, loss=None, sampling_steps=None, minutes=None,
+               callbacks=()) -> pathlib.Path:
+    """Unconditional DDIM (notebook 07) on toy faces or an image folder; ``callbacks`` run after the recipe's own."""
     budget = _time_budget(minutes)
     from kitlib import data as kdata
     from kitlib import runtime
@@ -236,15 +237,16 @@ def train_ddim(*, data=None, out, epochs=None, batch_size=None, image_size=None,
     batches = kdata.prepare(images, batch_size, seed=seed)
     network = diffusion_unet(image_size, **DIFFUSION_UNET_VARIANTS[variant])
     model = DiffusionModel(network, loss=loss, sampling_steps=sampling_steps, seed=seed)
-    return _diffusion_run(model, batches, out=out, epochs=epochs, resume=resume, budget=budget, data=data_info,
-                          batch_size=batch_size, image_size=image_size, variant=variant)
+    return _diffusion_run(model, batches, out=out, epochs=epochs, resume=resume, budget=budget, callbacks=callbacks,
+                          data=data_info, batch_size=batch_size, image_size=image_size, variant=variant)
 
 
 def train_palette(*, data=None, out, epochs=None, batch_size=None, image_size=None, seed=0, precision="auto",
                   limit=None, resume=True, variant=None, loss=None, sampling_steps=None,
-                  min_cell=None, minutes=None) -> pathlib.Path:
+                  min_cell=None, minutes=None, callbacks=()) -> pathlib.Path:
     """Image-conditioned diffusion (Palette, notebook 07): drawing -> pixel art on the embedded exact pairs
-    (``toy:pixel_art``, the default), or a folder of A|B side-by-side pairs (condition on the left)."""
+    (``toy:pixel_art``, the default), or a folder of A|B side-by-side pairs (condition on the left); ``callbacks``
+    run after the recipe's own."""
     import numpy as np
     import tensorflow as tf
 
@@ -278,8 +280,8 @@ def train_palette(*, data=None, out, epochs=None, batch_size=None, image_size=No
     network = diffusion_unet(image_size, condition_channels=3, **DIFFUSION_UNET_VARIANTS[variant])
     model = DiffusionModel(network, loss=loss, sampling_steps=sampling_steps, num_samples=8, seed=seed)
     model.set_sample_inputs(conditions, targets)
-    return _diffusion_run(model, batches, out=out, epochs=epochs, resume=resume, budget=budget, data=data_info,
-                          batch_size=batch_size, image_size=image_size, variant=variant)
+    return _diffusion_run(model, batches, out=out, epochs=epochs, resume=resume, budget=budget, callbacks=callbacks,
+                          data=data_info, batch_size=batch_size, image_size=image_size, variant=variant)
 
 
 def train_cyclegan(*, data=None, out, epochs=None, batch_size=None, image_size=None, seed=0, precision="auto",

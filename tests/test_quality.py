@@ -382,3 +382,31 @@ def test_bench_quality_cli_scores_kitlib_inpaintings(photos, tmp_path):
     assert line["system"] == "kitlib" and line["steps"] >= 1 and line["heldout_images"] == 5
     assert np.isfinite(line["hole_psnr"]) and 0.0 < line["hole_ssim"] <= 1.0
     assert (out / "pix2pix_quality.png").exists() and "| kitlib |" in result.stdout
+
+
+def test_ddim_and_vae_keras_io_anchors_match_the_source_parameter_counts():
+    from kitlib.anchors import keras_io_ddim, keras_io_vae
+
+    for module in (keras_io_ddim, keras_io_vae):
+        nets = module.build()
+        assert {k: v.count_params() for k, v in nets.items()} == module.PARAMETERS, module.__name__
+    assert keras_io_vae.build()["decoder"].output_shape == (None, 64, 64, 3)
+
+
+def test_ddim_and_vae_systems_train_snapshot_and_score_against_the_floor(faces, tmp_path):
+    """kitlib's DDIM and VAE and their keras-io anchors, each trained to one tiny budget and scored, in one fresh
+    process (quick profile): the lines name the system, count steps, and score SWD / floor."""
+    out = tmp_path / "q"
+    script = (f"from kitlib import quality\n"
+              f"for method, system in [('ddim', 'kitlib'), ('ddim', 'keras_io_ddim'), ('vae', 'kitlib'), "
+              f"('vae', 'keras_io_vae')]:\n"
+              f"    quality.run_system(method, system, {str(faces)!r}, [0.01], {str(out)!r})\n")
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                            env={**os.environ, "KITLIB_QUICK": "1"}, timeout=900)
+    assert result.returncode == 0, result.stdout + result.stderr
+    lines = quality.read(out / "quality.jsonl")
+    assert [(d["method"], d["system"]) for d in lines] == [
+        ("ddim", "kitlib"), ("ddim", "keras_io_ddim"), ("vae", "kitlib"), ("vae", "keras_io_vae")]
+    for d in lines:
+        assert d["steps"] >= 1 and d["heldout_images"] == 12 and np.isfinite(d["swd_over_floor"])
+        assert 0.0 <= d["diversity_ratio"] < 5.0

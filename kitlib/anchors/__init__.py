@@ -13,7 +13,7 @@ Every anchor module defines:
 - ``build()``: the networks, ``{name: network}``;
 - ``train(folder, clock, seed)``: trains on the images of ``folder`` until ``clock`` (``kitlib.train.SnapshotClock``)
   says stop, calling ``clock.tick(step, snapshot)`` after every step; ``snapshot(path)`` saves what ``sample`` reads;
-- ``sample(path, n, seed)`` (DCGAN): ``n`` generated images (uint8, ``(n, H, W, 3)``) from a snapshot;
+- ``sample(path, n, seed)`` (DCGAN, DDIM, VAE): ``n`` generated images (uint8, ``(n, H, W, 3)``) from a snapshot;
   ``translate(path, photos)`` (CycleGAN): ``(paintings, photos again)``, uint8; ``inpaint(path, masked)`` (pix2pix):
   the outputs for uint8 masked photos.
 
@@ -25,6 +25,8 @@ Example:
 ['keras_io_cyclegan', 'tf_cyclegan', 'torch_cyclegan']
 >>> [a.name for a in anchors.for_method("pix2pix")]
 ['tf_pix2pix']
+>>> [a.name for a in anchors.for_method("ddim")], [a.name for a in anchors.for_method("vae")]
+(['keras_io_ddim'], ['keras_io_vae'])
 >>> anchors.get("torch_dcgan").framework
 'torch'
 """
@@ -80,6 +82,10 @@ ANCHORS = {a.name: a for a in (
     Anchor("tf_pix2pix", "pix2pix", "TensorFlow tutorial: pix2pix (U-Net, PatchGAN, lambda 100, batch 1)",
            "tensorflow/docs site/en/tutorials/generative/pix2pix.ipynb",
            "0fc9db129b8a570a846e8c5b3b404f4d88b12a50", "keras"),
+    Anchor("keras_io_ddim", "ddim", "keras-io: Denoising Diffusion Implicit Models (András Béres)",
+           "keras-team/keras-io examples/generative/ddim.py", "093dad4127f0b3dc1575e65ac62a054a240e0d0f", "keras"),
+    Anchor("keras_io_vae", "vae", "keras-io: Variational AutoEncoder (fchollet), widened to 64-px colour",
+           "keras-team/keras-io examples/generative/vae.py", "09e02e17d5cbf21ecf8a47f10d91587f963fc80a", "keras"),
     Anchor("torch_cyclegan", "cyclegan", "junyanz/pytorch-CycleGAN-and-pix2pix (ResNet-9, LSGAN, image pool 50)",
            "junyanz/pytorch-CycleGAN-and-pix2pix models/cycle_gan_model.py, models/networks.py",
            JUNYANZ_COMMIT, "torch"),

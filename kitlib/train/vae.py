@@ -122,15 +122,16 @@ class VAE(Trainer):
 
 
 def train_vae(*, data=None, out, epochs=None, batch_size=None, image_size=None, seed=0, precision="auto", limit=None,
-              resume=True, minutes=None, latent_dim=None, filters=None, sigma=None) -> pathlib.Path:
+              resume=True, minutes=None, latent_dim=None, filters=None, sigma=None, callbacks=()) -> pathlib.Path:
     """``python -m kitlib train vae``: a VAE on toy faces (the default) or an image folder, at the registry's
-    defaults for the active profile; returns the run directory.
+    defaults for the active profile; returns the run directory. ``callbacks`` run after the recipe's own.
 
     Example:
     >>> train_vae(out="runs/vae", epochs=1)     # doctest: +SKIP
     """
     from kitlib import data as kdata
     from kitlib import runtime
+    from kitlib.recipes import UNTIL_BUDGET_EPOCHS
     from kitlib.train.callbacks import LossHistory, NaNGuard, SampleGrid, TimeBudget
     from kitlib.train.run_dir import data_identity
 
@@ -138,7 +139,7 @@ def train_vae(*, data=None, out, epochs=None, batch_size=None, image_size=None, 
     d = METHODS[0].defaults()
     runtime.setup(seed=seed, precision=precision)
     image_size, batch_size = image_size or d["image_size"], batch_size or d["batch_size"]
-    epochs = epochs or (METHODS[0].defaults("full")["epochs"] if minutes is not None else d["epochs"])
+    epochs = epochs or (UNTIL_BUDGET_EPOCHS if minutes is not None else d["epochs"])  # --minutes alone: the budget
     images, info = load_images(data, image_size=image_size, num_images=d["num_images"], limit=limit, seed=seed)
     encoder, decoder = build_vae(image_size, latent_dim=latent_dim or d["latent_dim"], filters=filters or d["filters"])
     vae = VAE(encoder, decoder, sigma=sigma or d["sigma"], seed=seed)
@@ -146,7 +147,7 @@ def train_vae(*, data=None, out, epochs=None, batch_size=None, image_size=None, 
     guard = NaNGuard()
     run_dir = pathlib.Path(out)
     vae.fit(kdata.prepare(images, batch_size, seed=seed), epochs=epochs, run_dir=run_dir, resume=resume, verbose=2,
-            callbacks=[SampleGrid(run_dir, show=False), LossHistory(run_dir), guard, *budget],
+            callbacks=[SampleGrid(run_dir, show=False), LossHistory(run_dir), guard, *budget, *callbacks],
             run_info=dict(data=data_identity(data, info), batch_size=batch_size, image_size=image_size))
     if guard.tripped:
         raise RuntimeError(guard.message)
