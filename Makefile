@@ -6,8 +6,9 @@
 PYTHON      ?= python3
 VENV        ?= .venv
 CONSTRAINTS ?= constraints.txt
-# unit tests run on this many processes (pytest-xdist): the suite leaves a core idle about half the time, so two
-# processes on CI's two cores take 6 min instead of 9.5; TEST_WORKERS=0 runs them in this process (debugging)
+# unit tests and notebooks run on this many processes (pytest-xdist; notebooks one whole notebook per process,
+# --dist loadfile): a single process leaves a core idle much of the time; TEST_WORKERS=0 runs them in this process
+# (debugging)
 TEST_WORKERS ?= 2
 PY          := $(VENV)/bin/python
 STAMP       := $(VENV)/.kitlib-installed
@@ -46,13 +47,13 @@ test-floor:
 	$(MAKE) --no-print-directory test VENV=.venv-floor CONSTRAINTS=constraints-floor.txt PYTHON=$$py
 
 unit: $(STAMP)
-	KITLIB_QUICK=1 $(PY) -m pytest tests -q -n $(TEST_WORKERS)
+	KITLIB_QUICK=1 $(PY) -m pytest tests -q -n $(TEST_WORKERS) --dist worksteal
 
 notebooks: $(STAMP)
 	$(VENV)/bin/nbstripout --verify --keep-count notebooks/*.ipynb
 	rm -rf notebooks/runs/quick
 	KITLIB_QUICK=1 $(PY) -m pytest -q --nbval-lax --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg \
-		-p no:cacheprovider notebooks
+		-p no:cacheprovider -n $(TEST_WORKERS) --dist loadfile notebooks
 
 bench: $(STAMP)
 	$(PY) -m kitlib bench all --baseline

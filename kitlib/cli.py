@@ -7,6 +7,8 @@ Verbs:
   generate RUN_DIR --n N --out DIR       unconditional models: write N images, one PNG each
   translate RUN_DIR --input DIR --out DIR  image-to-image models: translate every image of DIR (none skipped)
   bench MODEL ...                        throughput benchmark (images/s, precision, XLA, peak memory)
+  data list | data fetch NAME [--out DIR]  the real datasets kitlib knows by name (`train --data NAME` fetches too)
+  runs [ROOT] [--prune [--yes]]          run directories: size, method, steps, status; --prune frees old exports
 
 --verbose (before or after the verb) shows TensorFlow's log lines and warnings, which kitlib hides by default.
 `train cyclegan` trains on several machines: set TF_CONFIG on each and run the same command (README, "More than
@@ -220,21 +222,41 @@ def _cmd_train(args) -> int:
             raise SystemExit(f"train {args.model} has no --load-size option (only cyclegan trains on windows). "
                              f"Received: --load-size {args.load_size}")
         extra["load_size"] = args.load_size
+    from kitlib.data.datasets import resolve_cli
     from kitlib.train.checkpoint import RunMismatchError
 
+    data = resolve_cli(args.data)  # a catalogue name: fetched, verified and cached first; its training split
     try:
         with runtime.worker_run_dir(args.out) as out:  # a worker other than the chief: a temporary folder
-            recipes.train(args.model, data=args.data, out=out, epochs=args.epochs, batch_size=args.batch_size,
+            recipes.train(args.model, data=data, out=out, epochs=args.epochs, batch_size=args.batch_size,
                           image_size=args.image_size, seed=args.seed, precision=args.precision, limit=args.limit,
                           resume=not args.no_resume, minutes=args.minutes, **extra)
     except RunMismatchError as err:
         raise err.with_fix("pass another --out for a new run, or --no-resume to start over (the old run is moved "
                            "aside, not deleted).") from None
+    except KeyboardInterrupt:
+        print(f"Interrupted. Rerun the same command to continue {args.out} from its last checkpoint.",
+              file=sys.stderr)
+        return 130
     if runtime.is_chief():
         print(f"Run directory: {args.out}")
     else:
         task_type, index = runtime.cluster_task()
         print(f"Trained as {task_type} {index} of the cluster; the chief wrote the run directory.")
+    return 0
+
+
+def _cmd_data(args) -> int:
+    from kitlib.data import datasets
+
+    if args.action == "list":
+        print(datasets.describe())
+        return 0
+    if args.name is None:
+        raise ValueError(f"data fetch needs a dataset name: one of {', '.join(sorted(datasets.CATALOGUE))}.")
+    folder = datasets.fetch(args.name, args.out, source=args.source, check=True)
+    counts = ", ".join(f"{k} {v:,}" for k, v in datasets.get(args.name).counts.items())
+    print(f"{args.name}: {counts} files, verified against the manifest, in {folder}")
     return 0
 
 
@@ -325,6 +347,8 @@ def _cmd_translate(args) -> int:
         generator = whole
     size = int(generator.inputs[0].shape[1])
     options = method.run_options(config, steps=args.steps, seed=args.seed)
+    if "seed" in inspect.signature(method.infer).parameters:  # pix2pix's test-time dropout, diffusion's noise
+        options.setdefault("seed", args.seed)
 
     def apply(x):
         return method.infer(generator, x, **options)
@@ -344,8 +368,26 @@ def _cmd_translate(args) -> int:
                 result = result.resize(original.size, Image.BICUBIC)
             (staging / name).parent.mkdir(parents=True, exist_ok=True)
             result.save(staging / name)
-    print(f"Translated {len(report.good)} of {len(report.good)} readable images into {out.resolve()}"
-          + (f"; skipped unreadable files: {report.summary()}" if report.skipped else ""))
+    print(f"Translated {len(report.good)} of {len(report.good) + report.num_skipped} images into {out.resolve()}.")
+    left_out = [(path, reason) for reason, paths in report.skipped.items() for path in paths]
+    left_out += [(path, "folder cannot be listed (permission denied)") for path in report.unreadable]
+    if left_out:
+        print(f"error: {len(left_out)} input(s) of {args.input} were not translated:\n"
+              + "\n".join(f"  {path.relative_to(root)}: {reason}" for path, reason in left_out)
+              + "\nFix or remove them and rerun with --overwrite (or into another --out).", file=sys.stderr)
+        return 1
+    return 0
+
+
+def _cmd_runs(args) -> int:
+    from kitlib.runs import list_runs
+    from kitlib.runtime import run_root
+    from kitlib.train.checkpoint import KeepEpochs
+
+    if args.yes and not args.prune:
+        raise ValueError("--yes confirms --prune: pass both (runs ROOT --prune --yes).")
+    keep = KeepEpochs.parse(args.keep) if args.prune else None
+    print(list_runs(args.root or run_root(), prune_keep=keep, apply=args.yes))
     return 0
 
 
@@ -432,7 +474,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("train", help="train a model headless", add_help=False)
     p.add_argument("-h", "--help", action=_TrainHelp, help="show this help and, after MODEL, its defaults")
     p.add_argument("model", choices=trainable())
-    p.add_argument("--data", default=None, help="image folder, or toy:FAMILY for embedded data (default: toy data)")
+    p.add_argument("--data", default=None, help="image folder, toy:FAMILY for embedded data (default: toy data), or a "
+                   "real dataset's name (python -m kitlib data list): fetched, verified and cached, its train split")
     p.add_argument("--out", required=True, help="run directory (resumed if it holds a checkpoint)")
     p.add_argument("--epochs", type=_positive_int, default=None, help="default: the profile's (train MODEL --help)")
     p.add_argument("--batch-size", type=_positive_int, default=None, help="default: the profile's")
@@ -455,6 +498,15 @@ def build_parser() -> argparse.ArgumentParser:
                         "on RUN_DIR to continue); without --epochs, trains toward the full profile's epochs")
     p.set_defaults(func=_cmd_train)
 
+    p = sub.add_parser("data", help="the real datasets kitlib knows by name: list them, or fetch one")
+    p.add_argument("action", choices=("list", "fetch"))
+    p.add_argument("name", nargs="?", default=None, help="data fetch: the dataset (see data list)")
+    p.add_argument("--out", default=None, help="the cache folder (default: $KITLIB_DATA_DIR, else runs/data; "
+                   "/kaggle/working/runs/data on Kaggle); the dataset goes to OUT/NAME")
+    p.add_argument("--source", default="auto", help="auto (an attached Kaggle dataset, else GitHub), github, tfds "
+                   "(monet2photo, photos), git:PATH (a clone of the repository) or a folder holding the files")
+    p.set_defaults(func=_cmd_data)
+
     p = sub.add_parser("generate", help="write N generated images (unconditional models)")
     p.add_argument("run_dir")
     p.add_argument("--n", type=_positive_int, default=64)
@@ -474,16 +526,27 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--keep-size", action="store_true", help="resize outputs back to each input's size")
     p.add_argument("--overwrite", action="store_true", help="replace files of --out with the same names")
     p.add_argument("--steps", type=_positive_int, default=None, help="diffusion models: DDIM steps (default: the run's)")
-    p.add_argument("--seed", type=int, default=0, help="diffusion models: seed of the initial noise")
+    p.add_argument("--seed", type=int, default=0, help="seed of what is random at translation (diffusion models' "
+                   "initial noise, pix2pix's test-time dropout): the same command and seed give the same images")
     p.set_defaults(func=_cmd_translate)
+
+    p = sub.add_parser("runs", help="list run directories (size, method, steps, status); --prune makes them smaller")
+    p.add_argument("root", nargs="?", default=None, help="the folder holding run directories, or one run (default: "
+                   "runtime.run_root(), 'runs' here)")
+    p.add_argument("--prune", action="store_true", help="show what pruning frees: the per-epoch exports outside "
+                   "--keep and the checkpoints older than the newest (nothing else is ever deleted)")
+    p.add_argument("--yes", action="store_true", help="with --prune: delete them")
+    p.add_argument("--keep", default=None, help="per-epoch exports to keep, e.g. last=3,every=5 (the first epoch "
+                   "too) or all (default: $KITLIB_KEEP_EPOCHS, else last=3,every=5)")
+    p.set_defaults(func=_cmd_runs)
 
     p = sub.add_parser("bench", help="training throughput benchmark; bench quality: time-to-quality against the "
                                      "published recipes")
     p.add_argument("model", help="dcgan, cyclegan, pix2pix, gaugan, gatys (alias: style), adain, data, conv (the "
                    "machine's float32 vs bfloat16/float16 convolution throughput), or all; or quality (then METHOD)")
-    p.add_argument("method", nargs="?", default=None, help="bench quality only: the method to measure (dcgan, cyclegan, pix2pix)")
+    p.add_argument("method", nargs="?", default=None, help="bench quality only: the method to measure (dcgan, cyclegan, pix2pix, ddim, vae)")
     q = p.add_argument_group("bench quality METHOD")
-    q.add_argument("--data", default=None, help="dcgan: a folder holding train/ and heldout/ (data_real/anime_faces); cyclegan: a junyanz folder with trainA/, trainB/, testA/, testB/ (data_real/monet2photo); pix2pix: a folder holding train/ and heldout/ photos (data_real/photos)")
+    q.add_argument("--data", default=None, help="dcgan, ddim, vae: a folder holding train/ and heldout/ (data_real/anime_faces); cyclegan: a junyanz folder with trainA/, trainB/, testA/, testB/ (data_real/monet2photo); pix2pix: a folder holding train/ and heldout/ photos (data_real/photos)")
     q.add_argument("--minutes", default="2,5,10,20", help="snapshot budgets in minutes (default 2,5,10,20)")
     q.add_argument("--anchor", action="append", default=[],
                    help="a published recipe to train side by side (repeat, or 'all'): python -c 'from kitlib "

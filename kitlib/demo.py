@@ -134,22 +134,54 @@ def write_gallery(out_dir: str | os.PathLike, results: list[dict]) -> pathlib.Pa
     return path
 
 
+DEMO_MARKER = ".kitlib-demo"  # written into every demo output folder: the demo rewrites only such folders
+
+
+def check_demo_out(out: str | os.PathLike) -> pathlib.Path:
+    """Raises a ``ValueError`` naming the fix unless ``out`` is missing, empty or an earlier demo output (it holds
+    ``DEMO_MARKER``): the demo replaces ``OUT/work``, ``index.html`` and ``results.json``, never a user's files.
+
+    Example:
+    >>> import tempfile; check_demo_out(tempfile.mkdtemp()).is_dir()
+    True
+    """
+    out = pathlib.Path(out)
+    if out.exists() and not out.is_dir():
+        raise ValueError(f"--out {out} is a file, not a folder. Pass the path of a new folder (the demo creates it).")
+    if out.is_dir() and not (out / DEMO_MARKER).is_file() and any(out.iterdir()):
+        names = sorted(p.name for p in out.iterdir())
+        shown = ", ".join(names[:5]) + (f" and {len(names) - 5} more" if len(names) > 5 else "")
+        raise ValueError(f"--out {out} is not empty ({shown}) and is not a demo output folder (it has no "
+                         f"{DEMO_MARKER}); the demo writes only into a new folder or its own earlier output. Pass "
+                         "another --out (a new folder).")
+    return out
+
+
 def run_demo(*, profile: str = "demo", out: str | os.PathLike = "runs/demo", notebooks: str | os.PathLike = "notebooks",
              only: list[str] | None = None, timeout: int = 1800) -> pathlib.Path:
     """Executes the notebooks in ``profile`` into ``out`` and writes the gallery; returns the index.html path.
 
     A failing notebook is reported in the gallery (and makes the command exit non-zero) but does not stop the
-    others.
+    others. ``out`` must be new, empty or an earlier demo output (``check_demo_out``); ``only`` that matches no
+    notebook is refused before anything is written.
     """
     import papermill
 
     out = pathlib.Path(out).resolve()
-    out.mkdir(parents=True, exist_ok=True)
     paths = find_notebooks(notebooks)
-    if only:
-        paths = [p for p in paths if any(p.name.startswith(o) or p.stem == o for o in only)]
     if not paths:
         raise FileNotFoundError(f"No numbered notebooks (NN_*.ipynb) found in {pathlib.Path(notebooks).resolve()}.")
+    if only:
+        chosen = [p for p in paths if any(p.name.startswith(o) or p.stem == o for o in only)]
+        if not chosen:
+            raise ValueError(f"--only {' '.join(only)} matches none of the numbered notebooks in "
+                             f"{pathlib.Path(notebooks).resolve()}: {', '.join(p.name[:2] for p in paths)}. Pass "
+                             "their number (e.g. --only 00 01) or their name.")
+        paths = chosen
+    check_demo_out(out)
+    out.mkdir(parents=True, exist_ok=True)
+    (out / DEMO_MARKER).write_text("This folder is the output of `python -m kitlib demo`; the demo rewrites it.\n",
+                                   encoding="utf-8")
     workdir = out / "work"  # notebooks run here: their relative run directories land in OUT/work/runs/
     shutil.rmtree(workdir, ignore_errors=True)  # a demo is a fresh run, never a resume of an older code version
     workdir.mkdir()

@@ -21,6 +21,10 @@ from typing import Any, Callable, Mapping
 PROFILES = ("quick", "demo", "full")
 KINDS = ("unconditional", "translation", "stylization")
 INPUTS = ("images", "label_maps")
+# With --minutes and no --epochs the budget ends the run, not an epoch count chosen for some profile: the epochs every
+# recipe and notebook gives such a run (kitlib.train.budget_epochs; kitlib.train.fit_for_budget plans a
+# length-dependent schedule, e.g. a linear decay, from it).
+UNTIL_BUDGET_EPOCHS = 100_000
 
 
 @dataclasses.dataclass(frozen=True)

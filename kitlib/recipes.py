@@ -38,125 +38,26 @@ def _time_budget(minutes) -> list:
     return [] if minutes is None else [TimeBudget(minutes)]
 
 
-# With --minutes and no --epochs the budget ends the run, not an epoch count chosen for some profile.
-UNTIL_BUDGET_EPOCHS = 100_000
-
-
 def _budget_epochs(epochs, minutes, method: str, setup: str | None = None) -> int:
-    """The run's epochs: the user's, else the registry's for the active profile; with a budget and no ``epochs``,
-    ``UNTIL_BUDGET_EPOCHS`` (the budget ends the run; a recipe whose learning rate depends on the run's length plans
-    its epochs with ``_planned_fit``)."""
+    """The run's epochs: the user's, else ``train.budget_epochs`` of the registry's for the active profile (with a
+    budget, ``UNTIL_BUDGET_EPOCHS``: the budget ends the run; a recipe whose learning rate depends on the run's
+    length plans its epochs with ``train.fit_for_budget``)."""
     if epochs:
         return epochs
-    return UNTIL_BUDGET_EPOCHS if minutes is not None else _defaults(method, setup)["epochs"]
+    from kitlib.train.budget import budget_epochs
+
+    return budget_epochs(_defaults(method, setup)["epochs"], minutes)
 
 
-def _saved_epochs(run_dir) -> int | None:
-    """The epochs a run directory was planned or started with (``budget_plan``, else ``epochs`` of config.json),
-    None for a new run or a budget run stopped before its plan was made."""
-    from kitlib.train.checkpoint import CONFIG_FILE, read_json
-
-    path = pathlib.Path(run_dir) / CONFIG_FILE
-    if not path.exists() or not (pathlib.Path(run_dir) / "checkpoints").exists():
-        return None
-    config = read_json(path)
-    if "budget_plan" in config:
-        return config["budget_plan"].get("epochs")
-    return config.get("epochs")
-
-
-def _plan_epochs(epochs_done: int, seconds_per_epoch: float, seconds_left: float, restart_seconds: float) -> int:
-    """The epochs that fit in a budget run in all: the ``epochs_done`` + the whole epochs that fit in what is left of
-    the budget once a new ``fit`` has started (``restart_seconds``: a start-up, tracing included).
-
-    >>> _plan_epochs(3, 60.0, 600.0, 20.0), _plan_epochs(3, 60.0, 30.0, 20.0)
-    (12, 3)
-    """
-    return epochs_done + max(0, int((seconds_left - restart_seconds) // seconds_per_epoch))
-
-
-class _ConstantHalf:
-    """A Keras callback (built lazily: recipes imports no Keras at module level) for the first half of a budget run:
-    the learning rate is constant there whatever the run's length, so the run trains on, measures its epochs (the
-    first one, which traces, left out) and stops once the epochs done are the constant half of all the epochs that
-    fit; ``epochs`` is then the plan (``epochs - epochs // 2 == epochs done``), None if the budget or another
-    callback stopped it first."""
-
-    def __new__(cls, budget, steps_per_epoch: int):
-        import time
-
-        import keras
-
-        class ConstantHalf(keras.callbacks.Callback):
-            def __init__(self):
-                super().__init__()
-                self.started, self.first_batch, self.epoch_ends, self.epochs = time.monotonic(), None, [], None
-
-            def on_train_batch_end(self, batch, logs=None):
-                if self.first_batch is None:
-                    self.first_batch = time.monotonic()
-
-            def on_epoch_end(self, epoch, logs=None):
-                self.epoch_ends.append(time.monotonic())
-                if len(self.epoch_ends) < 2 or budget.expired or self.model.stop_training:
-                    return
-                done = int(self.model.global_step.numpy()) // steps_per_epoch  # a resumed run counts its own
-                per_epoch = (self.epoch_ends[-1] - self.epoch_ends[0]) / (len(self.epoch_ends) - 1)
-                fit = _plan_epochs(done, per_epoch, budget.deadline - self.epoch_ends[-1],
-                                   self.first_batch - self.started)
-                if done >= fit - fit // 2:
-                    self.epochs = min(max(fit, 2 * done - 1), 2 * done)  # so that its constant half is `done`
-                    self.per_epoch = per_epoch
-                    self.model.stop_training = True
-
-        return ConstantHalf()
-
-
-def _planned_fit(model, batches, *, budget, compile_for, run_dir, resume, callbacks, run_info, steps_per_epoch,
-                 scope) -> None:
-    """``--minutes`` without ``--epochs`` for a recipe whose learning rate decays over the run (CycleGAN: constant
-    for the first half of the epochs, then linearly to 0, as junyanz's): the run trains at the constant rate while it
-    measures its speed (every epoch after the first), until the epochs done are half of those that fit in the budget;
-    that many epochs become the plan, and the run continues from the last checkpoint with the decay over the other
-    half. Measuring over half the run, not one epoch, keeps a slow start (tracing, a machine still busy loading)
-    from ending the plan minutes before the budget. The plan is written to config.json (``budget_plan``), so
-    resuming the run keeps it (exact resume); a run stopped before its plan was made measures again from its
-    checkpoint; resuming a run started with ``--epochs`` keeps its epochs.
-
-    ``compile_for(epochs)`` compiles ``model`` for a run of that many epochs, inside ``scope()`` (the strategy's).
-    """
-    planned = _saved_epochs(run_dir) if resume else None
-    if planned is not None:
-        with scope():
-            compile_for(planned)
-        _fit(model, batches, epochs=planned, steps_per_epoch=steps_per_epoch, run_dir=run_dir, resume=resume,
-             callbacks=callbacks, run_info={**run_info, "epochs": planned})
-        return
-    with scope():
-        compile_for(UNTIL_BUDGET_EPOCHS)  # the constant half of any run this budget could hold
-    half = _ConstantHalf(budget, steps_per_epoch)
-    _fit(model, batches, epochs=UNTIL_BUDGET_EPOCHS, steps_per_epoch=steps_per_epoch, run_dir=run_dir,
-         resume=resume, callbacks=[*callbacks, half],
-         run_info={**run_info, "epochs": UNTIL_BUDGET_EPOCHS, "budget_plan": {"minutes": budget.minutes}})
-    if half.epochs is None:  # the budget (or a NaN, a refused checkpoint) ended the run first
-        return
-    epochs = half.epochs
-    print(f"Time budget: {epochs - epochs // 2} epochs took {half.per_epoch:.0f} s each, so {epochs} epochs of "
-          f"{steps_per_epoch} steps fit in {budget.minutes:g} min: the learning rate decays linearly to 0 over the "
-          f"last {epochs // 2}. Continuing from epoch {epochs - epochs // 2}'s checkpoint.", flush=True)
-    plan = {"minutes": budget.minutes, "epochs": epochs, "seconds_per_epoch": round(half.per_epoch, 1)}
-    with scope():
-        compile_for(epochs)
-    _fit(model, batches, epochs=epochs, steps_per_epoch=steps_per_epoch, run_dir=run_dir, resume=True,
-         callbacks=callbacks, run_info={**run_info, "epochs": epochs, "budget_plan": plan})
-
-
-def _fit(model, batches, *, callbacks: list, **kwargs) -> None:
-    """``model.fit(..., verbose=2)``; a tripped ``NaNGuard`` raises ``RuntimeError`` with its message (the CLI
-    then exits non-zero)."""
+def _fit(model, batches, *, callbacks: list, compile_for=None, **kwargs) -> None:
+    """``model.fit(..., verbose=2)`` (``train.fit_for_budget`` with ``compile_for``: a schedule that depends on the
+    run's length); a tripped ``NaNGuard`` raises ``RuntimeError`` with its message (the CLI then exits non-zero)."""
     from kitlib import train
 
-    model.fit(batches, callbacks=callbacks, verbose=2, **kwargs)
+    if compile_for is None:
+        model.fit(batches, callbacks=callbacks, verbose=2, **kwargs)
+    else:
+        train.fit_for_budget(model, batches, callbacks=callbacks, compile_for=compile_for, verbose=2, **kwargs)
     for callback in callbacks:
         if isinstance(callback, train.NaNGuard) and callback.tripped:
             raise RuntimeError(callback.message)
@@ -303,6 +204,7 @@ def train_cyclegan(*, data=None, out, epochs=None, batch_size=None, image_size=N
     from kitlib import data as kdata
     from kitlib import runtime, train
     from kitlib.data.domains import load_unpaired, unpaired
+    from kitlib.train.budget import saved_epochs
     from kitlib.train.cyclegan import CycleGANMonitor, build_cyclegan
     from kitlib.train.run_dir import data_identity
 
@@ -318,7 +220,7 @@ def train_cyclegan(*, data=None, out, epochs=None, batch_size=None, image_size=N
         raise ValueError(f"batch_size must be a multiple of the {replicas} replicas (GPUs or machines) training together"
                          f". Received: batch_size={batch_size}; pass {(batch_size // replicas + 1) * replicas}.")
     if not epochs and minutes is None and resume:  # resumed without --epochs: the run keeps its own length
-        epochs = _saved_epochs(out)
+        epochs = saved_epochs(out)
     epochs = _budget_epochs(epochs, minutes, "cyclegan", setup)
     num_toy, min_cell = num_toy or d["num_images"], min_cell or d["min_cell"]
     generator, discriminator = generator or d["generator"], discriminator or d["discriminator"]
@@ -351,14 +253,9 @@ def train_cyclegan(*, data=None, out, epochs=None, batch_size=None, image_size=N
     callbacks = [CycleGANMonitor(held_a, held_b, pixel_grid="ab" if pixel else None),
                  train.SampleGrid(run_dir, show=False, ncols=6), train.LossHistory(run_dir), train.NaNGuard(), *budget,
                  *callbacks]
-    if epochs == UNTIL_BUDGET_EPOCHS:  # --minutes without --epochs: the decay follows the budget
-        _planned_fit(gan, batches, budget=budget[0], compile_for=compile_for, run_dir=run_dir, resume=resume,
-                     callbacks=callbacks, run_info=run_info, steps_per_epoch=steps, scope=strategy.scope)
-        return run_dir
-    with strategy.scope():
-        compile_for(epochs)
-    _fit(gan, batches, epochs=epochs, steps_per_epoch=steps, run_dir=run_dir, resume=resume, callbacks=callbacks,
-         run_info={**run_info, "epochs": epochs})
+    # --minutes without --epochs: the decay follows the budget (train.fit_for_budget plans it)
+    _fit(gan, batches, epochs=epochs, compile_for=compile_for, steps_per_epoch=steps, run_dir=run_dir, resume=resume,
+         callbacks=callbacks, run_info=run_info)
     return run_dir
 
 

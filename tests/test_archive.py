@@ -78,3 +78,27 @@ def test_mode_bits_of_the_archive_are_not_restored(tmp_path):
     assert not stat.S_IMODE((out / "data").stat().st_mode) & (stat.S_ISVTX | stat.S_IWOTH)
     assert not stat.S_IMODE(out.stat().st_mode) & stat.S_IWOTH and stat.S_IMODE(out.stat().st_mode) & stat.S_IROTH
     assert (out / "data" / "tool").read_bytes() == b"hi"
+
+
+@pytest.mark.parametrize("kind", ["zip", "tar.gz"])
+def test_an_archive_larger_than_the_free_space_is_refused_first(tmp_path, monkeypatch, kind):
+    """issue 28: a zip bomb no longer fills the disk before failing: declared sizes are checked against free space."""
+    import collections
+
+    from kitlib.data import archive as archive_module
+
+    path = tmp_path / f"bomb.{kind}"
+    payload = tmp_path / "zeros.bin"
+    payload.write_bytes(bytes(3_000_000))
+    if kind == "zip":
+        with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zf:
+            zf.write(payload, "a/zeros.bin")
+    else:
+        with tarfile.open(path, "w:gz") as tar:
+            tar.add(payload, "a/zeros.bin")
+    payload.unlink()
+    usage = collections.namedtuple("usage", "total used free")
+    monkeypatch.setattr(archive_module.shutil, "disk_usage", lambda folder: usage(10**9, 10**9 - 1_000_000, 1_000_000))
+    with pytest.raises(OSError, match=r"bomb\.(zip|tar\.gz) would unpack to 3\.0 MB.*only 1\.0 MB"):
+        archive_module.extract_archive(path)
+    assert sorted(p.name for p in tmp_path.iterdir()) == [path.name]  # nothing written

@@ -84,7 +84,7 @@ def test_demo_lists_numbered_notebooks_only(tmp_path):
     for name in ("00_a.ipynb", "01_b.ipynb", "scratch.ipynb"):
         (tmp_path / name).write_text("{}")
     assert [p.name for p in demo.find_notebooks(tmp_path)] == ["00_a.ipynb", "01_b.ipynb"]
-    with pytest.raises(FileNotFoundError):
+    with pytest.raises(ValueError, match="--only 99 matches none of the numbered notebooks"):
         demo.run_demo(notebooks=tmp_path, out=tmp_path / "out", only=["99"])
 
 

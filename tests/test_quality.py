@@ -393,20 +393,26 @@ def test_ddim_and_vae_keras_io_anchors_match_the_source_parameter_counts():
     assert keras_io_vae.build()["decoder"].output_shape == (None, 64, 64, 3)
 
 
-def test_ddim_and_vae_systems_train_snapshot_and_score_against_the_floor(faces, tmp_path):
+def test_ddim_and_vae_systems_train_snapshot_and_score_against_the_floor(tmp_path):
     """kitlib's DDIM and VAE and their keras-io anchors, each trained to one tiny budget and scored, in one fresh
-    process (quick profile): the lines name the system, count steps, and score SWD / floor."""
+    process (quick profile): the lines name the system, count steps, and score SWD / floor. 16 training faces: one
+    batch of keras-io's DDIM (64, its source's 5 repetitions, without remainder), and DDIM's generated images are
+    min(SCORED_SAMPLES, training images) = 16."""
+    faces = tmp_path / "faces"
+    _folder(faces / "train", 16, 0)
+    _folder(faces / "heldout", 4, 1)
     out = tmp_path / "q"
     script = (f"from kitlib import quality\n"
-              f"for method, system in [('ddim', 'kitlib'), ('ddim', 'keras_io_ddim'), ('vae', 'kitlib'), "
-              f"('vae', 'keras_io_vae')]:\n"
-              f"    quality.run_system(method, system, {str(faces)!r}, [0.01], {str(out)!r})\n")
+              f"for method, system, options in [('ddim', 'kitlib', {{}}), ('ddim', 'keras_io_ddim', {{}}), "
+              f"('vae', 'kitlib', {{'batch_size': 8}}), ('vae', 'keras_io_vae', {{}})]:\n"
+              f"    quality.run_system(method, system, {str(faces)!r}, [0.01], {str(out)!r}, options=options)\n")
     result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
                             env={**os.environ, "KITLIB_QUICK": "1"}, timeout=900)
     assert result.returncode == 0, result.stdout + result.stderr
     lines = quality.read(out / "quality.jsonl")
-    assert [(d["method"], d["system"]) for d in lines] == [
-        ("ddim", "kitlib"), ("ddim", "keras_io_ddim"), ("vae", "kitlib"), ("vae", "keras_io_vae")]
+    generated = {(d["method"], d["system"]): d["generated_images"] for d in lines}
+    assert generated == {("ddim", "kitlib"): 16, ("ddim", "keras_io_ddim"): 16,  # SCORED_SAMPLES, capped by train/
+                         ("vae", "kitlib batch_size=8"): 4, ("vae", "keras_io_vae"): 4}  # as many as held out
     for d in lines:
-        assert d["steps"] >= 1 and d["heldout_images"] == 12 and np.isfinite(d["swd_over_floor"])
+        assert d["steps"] >= 1 and d["heldout_images"] == 4 and np.isfinite(d["swd_over_floor"])
         assert 0.0 <= d["diversity_ratio"] < 5.0

@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 
 from kitlib import cli, recipes
+import kitlib.train.budget as train_budget
 from kitlib.train.callbacks import TimeBudget
 from kitlib.train.checkpoint import META_FILE, load_generator
 
@@ -76,7 +77,7 @@ def test_cyclegan_budget_plans_its_decay_and_resumes_it_exactly(tmp_path, monkey
     same command again keeps the plan (the run is complete)."""
     monkeypatch.setenv("KITLIB_PROFILE", "quick")
     planned = []
-    monkeypatch.setattr(recipes, "_plan_epochs", lambda *args: planned.append(args) or 3)
+    monkeypatch.setattr(train_budget, "plan_epochs", lambda *args: planned.append(args) or 3)
     budget_run, straight = tmp_path / "budget", tmp_path / "straight"
     assert cli.main(CYCLEGAN + ["--minutes", "10", "--out", str(budget_run)]) == 0
     out = capsys.readouterr().out
@@ -124,3 +125,84 @@ def test_cyclegan_trains_on_windows_of_larger_images_and_translates_them_whole(t
     assert cli.main(["translate", str(run), "--input", str(inputs), "--out", str(outputs)]) == 0
     with Image.open(outputs / "a.png") as image:  # whole images at the load size, not 32-px thumbnails
         assert image.size == (64, 64)
+
+
+NOTEBOOK_EPOCHS = 1  # a notebook's EPOCHS for the quick profile
+
+
+def test_a_notebook_budget_trains_past_epochs_until_the_budget(tmp_path):
+    """A notebook's ``MINUTES = N`` (issue 25, item 6): ``fit(epochs=train.budget_epochs(EPOCHS, MINUTES), ...)``
+    trains for the budget, not for the profile's EPOCHS; MINUTES = None trains EPOCHS."""
+    from kitlib import data, runtime, train
+    from kitlib.models.dcgan import build_dcgan
+
+    runtime.setup(seed=0, precision="float32")
+    batches = data.prepare(data.toy.faces(64, image_size=32, seed=0), 16, seed=0)  # 4 steps per epoch
+    gan = train.GAN(*build_dcgan("radford", image_size=32, filters=4), seed=0)
+    gan.compile()
+    assert train.budget_epochs(NOTEBOOK_EPOCHS, None) == NOTEBOOK_EPOCHS
+    budget = TimeBudget(5)
+    ticks = iter(range(1000))
+    budget._clock = lambda: float(next(ticks))  # one "second" per batch: the budget ends after the 10th step
+    budget.deadline = 9.0
+    gan.fit(batches, epochs=train.budget_epochs(NOTEBOOK_EPOCHS, 5), run_dir=tmp_path, callbacks=[budget], verbose=0)
+    assert budget.stopped_at_step == 10 == _step(tmp_path) > NOTEBOOK_EPOCHS * batches.steps_per_epoch
+
+
+def _tiny_cyclegan():
+    import tensorflow as tf
+
+    from kitlib import data, runtime
+    from kitlib.train import build_cyclegan, unpaired
+
+    runtime.setup(seed=0, precision="float32")
+    images = [np.random.default_rng(k).integers(0, 256, (4, 32, 32, 3), dtype="uint8") for k in (1, 2)]
+    batches = unpaired(*(data.prepare(tf.data.Dataset.from_tensor_slices(x), 2, seed=k) for k, x in enumerate(images)))
+    gan = build_cyclegan("resnet_6blocks", "patchgan_70", image_size=32, filters=2, pool_size=0, seed=0)
+
+    def compile_for(epochs):  # as notebook 02: constant for the first half of the epochs, then linearly to 0
+        gan.compile(constant_steps=(epochs - epochs // 2) * 2, decay_steps=(epochs // 2) * 2)
+
+    return gan, batches, compile_for
+
+
+def _schedule(gan):
+    schedule = gan.optimizers()["generator_ab"]._learning_rate
+    return schedule.constant_steps, schedule.decay_steps
+
+
+def test_fit_for_budget_plans_the_decay_from_the_budget(tmp_path, monkeypatch, capsys):
+    """Notebook 02 with MINUTES: ``train.fit_for_budget`` trains past EPOCHS at a constant rate until the epochs done
+    are half of those that fit (here fixed at 3: 2 done), then compiles the decay for them and finishes the plan; the
+    plan is kept in config.json, and the same cell again keeps it."""
+    from kitlib import train
+
+    planned = []
+    monkeypatch.setattr(train_budget, "plan_epochs", lambda *args: planned.append(args) or 3)
+    gan, batches, compile_for = _tiny_cyclegan()
+    epochs = train.budget_epochs(NOTEBOOK_EPOCHS, 10)
+    train.fit_for_budget(gan, batches, epochs=epochs, compile_for=compile_for, run_dir=tmp_path,
+                         callbacks=[TimeBudget(10)], verbose=0)
+    assert [args[0] for args in planned] == [2]  # planned once, after 2 epochs (the first one is not timed)
+    assert "so 3 epochs of 2 steps fit in 10 min" in capsys.readouterr().out
+    assert _step(tmp_path) == 6 and _schedule(gan) == (4, 2)  # 2 epochs constant, 1 decaying to 0
+    config = json.loads((tmp_path / "config.json").read_text())
+    assert config["epochs"] == 3 and config["budget_plan"]["epochs"] == 3 and config["budget_plan"]["minutes"] == 10
+    gan, batches, compile_for = _tiny_cyclegan()  # the notebook run again: the run keeps its plan
+    train.fit_for_budget(gan, batches, epochs=epochs, compile_for=compile_for, run_dir=tmp_path,
+                         callbacks=[TimeBudget(10)], verbose=0)
+    assert "Run already complete: step 6 of 6 (3 epochs)" in capsys.readouterr().out
+    assert len(planned) == 1 and _schedule(gan) == (4, 2)
+
+
+def test_fit_for_budget_without_a_budget_trains_its_epochs(tmp_path):
+    from kitlib import train
+
+    gan, batches, compile_for = _tiny_cyclegan()
+    train.fit_for_budget(gan, batches, epochs=train.budget_epochs(2, None), compile_for=compile_for,
+                         run_dir=tmp_path / "run", callbacks=[TimeBudget(None)], verbose=0)
+    assert _step(tmp_path / "run") == 4 and _schedule(gan) == (2, 2)
+    assert json.loads((tmp_path / "run" / "config.json").read_text())["epochs"] == 2
+    with pytest.raises(ValueError, match="pass train.TimeBudget"):
+        train.fit_for_budget(gan, batches, epochs=train.budget_epochs(2, 5), compile_for=compile_for,
+                             run_dir=tmp_path / "other", callbacks=[], verbose=0)

@@ -7,7 +7,7 @@ import re
 import pytest
 
 from kitlib import cli, methods, recipes
-from kitlib.method import PROFILES
+from kitlib.method import PROFILES, UNTIL_BUDGET_EPOCHS
 from test_methods import NOTEBOOK_PARAMETERS, parameters_cell
 
 def _use_profile(monkeypatch, profile):
@@ -86,7 +86,7 @@ def test_recipes_train_with_the_registry_defaults(model, monkeypatch, tmp_path):
 
 def test_a_time_budget_without_epochs_trains_until_the_budget(monkeypatch):
     _use_profile(monkeypatch, "quick")
-    assert recipes._budget_epochs(None, 5.0, "cyclegan") == recipes.UNTIL_BUDGET_EPOCHS == 100_000
+    assert recipes._budget_epochs(None, 5.0, "cyclegan") == UNTIL_BUDGET_EPOCHS == 100_000
     assert recipes._budget_epochs(None, None, "cyclegan", "pixel_art") == 2
     assert recipes._budget_epochs(7, 5.0, "dcgan") == 7
 

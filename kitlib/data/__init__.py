@@ -13,6 +13,7 @@ Example:
 from kitlib.data import toy
 from kitlib.data.archive import extract_archive, is_archive
 from kitlib.data.augment import diff_augment, jitter, random_jitter
+from kitlib.data.datasets import CATALOGUE, fetch, resolve_data
 from kitlib.data.domains import TOY_DOMAINS, load_unpaired, unpaired
 from kitlib.data.folders import ScanReport, image_folder, junyanz_folders, scan_images
 from kitlib.data.kaggle import count_from_filenames, gan_getting_started, read_tfrecords, write_tfrecords
@@ -31,5 +32,5 @@ __all__ = [
     "ab_pairs", "inpainting_jitter", "inpainting_mask", "inpainting_pair", "inpainting_pairs", "write_inpainting_pairs",
     "label_map_pairs", "one_hot_labels", "colors_to_ids", "label_histogram", "labels_to_one_hot", "paint",
     "read_label_map", "SKETCH_SHAPES", "TOY_DOMAINS", "load_unpaired", "unpaired",
-    "tfds_dataset",
+    "tfds_dataset", "CATALOGUE", "fetch", "resolve_data",
 ]

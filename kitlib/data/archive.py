@@ -28,8 +28,10 @@ def extract_archive(path: str | os.PathLike, dest: str | os.PathLike | None = No
     Only regular files and folders are extracted, as new files (0644/0755 under the usual umask: the archive's
     setuid/setgid/sticky bits, modes and owners are not restored), like Python's ``tarfile`` ``filter="data"``
     but on every supported Python. Members that would land outside the destination (``../`` paths, absolute paths), links,
-    devices and FIFOs are refused. The extraction goes to a temporary folder renamed into place at the end, so an
-    interrupted extraction (a Colab disconnect) is redone rather than used half-finished.
+    devices and FIFOs are refused, and so is an archive whose members' declared sizes add up to more than the free
+    space where it would unpack (a zip bomb), before anything is written. The extraction goes to a temporary folder
+    renamed into place at the end, so an interrupted extraction (a Colab disconnect) is redone rather than used
+    half-finished.
 
     Args:
         path: the archive.
@@ -60,7 +62,8 @@ def extract_archive(path: str | os.PathLike, dest: str | os.PathLike | None = No
             with zipfile.ZipFile(path) as archive:
                 for member in archive.namelist():
                     _check_member(root, member, path)
-                archive.extractall(tmp)
+                _check_space(path, sum(info.file_size for info in archive.infolist()), tmp)
+                archive.extractall(tmp)  # zipfile reads no member past its declared size
         else:
             try:
                 archive = tarfile.open(path)
@@ -86,6 +89,7 @@ def _extract_tar(archive: tarfile.TarFile, root: pathlib.Path, path: pathlib.Pat
             raise ValueError(f"{path} contains {kind} ({member.name}); kitlib extracts regular files and folders only. "
                              "Refusing to extract it.")
         _check_member(root, member.name, path)
+    _check_space(path, sum(member.size for member in members), root)
     for member in members:
         target = root / member.name
         if member.isdir():
@@ -94,6 +98,17 @@ def _extract_tar(archive: tarfile.TarFile, root: pathlib.Path, path: pathlib.Pat
         target.parent.mkdir(parents=True, exist_ok=True)
         with archive.extractfile(member) as src, open(target, "wb") as dst:  # modes of new files (umask)
             shutil.copyfileobj(src, dst)
+
+
+def _check_space(archive: pathlib.Path, size: int, folder: pathlib.Path) -> None:
+    """Raises ``OSError`` naming the archive when ``size`` bytes (its members' declared sizes) exceed the free space
+    of the disk holding ``folder``."""
+    free = shutil.disk_usage(folder).free
+    if size > free:
+        raise OSError(f"{archive} would unpack to {size / 1e6:.1f} MB, but only {free / 1e6:.1f} MB are free on "
+                      f"the disk of {folder.parent}; nothing was extracted. Free disk space, or extract it elsewhere with "
+                      "extract_archive(path, dest=FOLDER) on a larger disk (a huge size for a small archive: a zip "
+                      "bomb; delete it).")
 
 
 def _check_member(root: pathlib.Path, member: str, archive: pathlib.Path) -> None:

@@ -33,6 +33,8 @@ _FORMAT_EXTENSIONS = {"JPEG": (".jpg", ".jpeg"), "MPO": (".jpg", ".jpeg"), "PNG"
                       "GIF": (".gif",), "WEBP": (".webp",)}
 _SIXTEEN_BIT = ("I", "I;16", "I;16B", "I;16L", "I;16N")
 _SHOW = 3  # files named per line of a report
+SKIP_UNREADABLE_ENV = "KITLIB_SKIP_UNREADABLE"  # "1": train on the readable part of a partly unreadable folder
+UNREADABLE_SHARE = 0.1  # more unreadable image files than this share (or any unreadable folder) is refused
 
 
 @dataclasses.dataclass
@@ -42,7 +44,9 @@ class ScanReport:
     Attributes:
         root: the scanned folder.
         good: readable image files, sorted by relative path (the order of the dataset).
-        skipped: reason -> files left out (corrupt or truncated, not an image, smaller than min_size, ...).
+        skipped: reason -> files left out (corrupt or truncated, not an image, permission denied, smaller than
+            min_size, ...).
+        unreadable: sub-folders that could not be listed (permission denied): their images are left out.
         converted: original mode -> number of good files that are converted to RGB ('L', 'RGBA', 'CMYK', ...).
         animated: animated GIFs/WebPs among ``good`` (their first frame is used).
         mismatched: good files whose content is another format than their extension says (read by content).
@@ -57,6 +61,7 @@ class ScanReport:
     root: pathlib.Path
     good: list[pathlib.Path] = dataclasses.field(default_factory=list)
     skipped: dict[str, list[pathlib.Path]] = dataclasses.field(default_factory=dict)
+    unreadable: list[pathlib.Path] = dataclasses.field(default_factory=list)
     converted: dict[str, int] = dataclasses.field(default_factory=dict)
     animated: list[pathlib.Path] = dataclasses.field(default_factory=list)
     mismatched: list[pathlib.Path] = dataclasses.field(default_factory=list)
@@ -74,7 +79,7 @@ class ScanReport:
     @property
     def has_issues(self) -> bool:
         """True when anything was skipped, converted, animated or mismatched (worth a warning)."""
-        return bool(self.skipped or self.converted or self.animated or self.mismatched)
+        return bool(self.skipped or self.unreadable or self.converted or self.animated or self.mismatched)
 
     def _names(self, files) -> str:
         names = [str(_relative(f, self.root)) for f in files[:_SHOW]]
@@ -88,6 +93,9 @@ class ScanReport:
         if self.skipped:
             parts = [f"{reason}: {len(files)} ({self._names(files)})" for reason, files in self.skipped.items()]
             lines.append(f"Skipped {self.num_skipped}: " + "; ".join(parts))
+        if self.unreadable:
+            lines.append(f"Unreadable (permission denied): {len(self.unreadable)} folder(s), their images left out "
+                         f"({self._names(self.unreadable)})")
         if self.converted:
             modes = ", ".join(f"{mode}: {n}" for mode, n in sorted(self.converted.items()))
             lines.append(f"Converted to RGB: {modes}")
@@ -140,10 +148,17 @@ def _check_folder(path) -> pathlib.Path:
     return folder
 
 
-def _list_files(folder: pathlib.Path, recursive: bool) -> tuple[list[pathlib.Path], collections.Counter]:
-    """Image files (sorted by relative path) and a count of every extension seen (for error messages)."""
+def _list_files(folder: pathlib.Path, recursive: bool, unreadable: list[pathlib.Path] | None = None
+                ) -> tuple[list[pathlib.Path], collections.Counter]:
+    """Image files (sorted by relative path) and a count of every extension seen (for error messages); the folders
+    that cannot be listed are appended to ``unreadable``."""
     found, seen = [], collections.Counter()
-    for dirpath, dirnames, filenames in os.walk(folder):
+
+    def cannot_list(err: OSError) -> None:
+        if unreadable is not None:
+            unreadable.append(pathlib.Path(err.filename))
+
+    for dirpath, dirnames, filenames in os.walk(folder, onerror=cannot_list):
         dirnames[:] = sorted(d for d in dirnames if recursive and not d.startswith(".") and d != "__MACOSX")
         relative = os.path.relpath(dirpath, folder)
         for name in filenames:
@@ -181,6 +196,8 @@ def _inspect(path: pathlib.Path, min_size: int | None) -> _Entry:
             head = f.read(512).lstrip().lower()
         html = head.startswith((b"<!doctype html", b"<html", b"<?xml", b"<head")) or b"<html" in head
         entry.problem = "not an image (HTML page)" if html else "not an image"
+    except PermissionError as e:  # an OSError, but not the file's fault: say what it is
+        entry.problem, entry.detail = "permission denied", str(e)
     except Image.DecompressionBombError as e:
         entry.problem, entry.detail = "too large for PIL", str(e)
     except (OSError, SyntaxError, ValueError, EOFError) as e:
@@ -195,7 +212,7 @@ def _needs_pil(entry: _Entry) -> bool:
 
 
 def scan_images(path, *, recursive: bool = True, min_size: int | None = None, limit: int | None = None,
-                strict: bool = False) -> ScanReport:
+                strict: bool = False, skip_unreadable: bool | None = None) -> ScanReport:
     """Finds the readable images of a folder with PIL, once, and reports everything odd about the others.
 
     Files with the extensions .jpg .jpeg .png .bmp .gif .webp (any case) are opened and fully decoded (JPEGs at
@@ -203,6 +220,9 @@ def scan_images(path, *, recursive: bool = True, min_size: int | None = None, li
     folders are ignored. Skipped: empty files, non-images (e.g. an HTML page saved as .jpg), corrupt or truncated
     files, images whose shorter side is below ``min_size``. Kept and reported: files whose content is another
     format than their extension (read by content), animated GIF/WebP (first frame), non-RGB modes (converted).
+    Files and sub-folders that cannot be read (permission denied) are reported as such; a sub-folder that cannot be
+    listed, or unreadable files above ``UNREADABLE_SHARE`` of the image files, are refused (a ``ValueError``
+    naming them) unless ``skip_unreadable``.
 
     Args:
         path: the folder.
@@ -210,6 +230,8 @@ def scan_images(path, *, recursive: bool = True, min_size: int | None = None, li
         min_size: skip images whose shorter side is smaller (e.g. thumbnails); ``None`` keeps all.
         limit: stop once this many good images are found (the first ones in sorted order).
         strict: raise a ValueError naming the first bad file instead of skipping it.
+        skip_unreadable: go on with the readable part of a partly unreadable folder (default: True when the
+            environment variable ``KITLIB_SKIP_UNREADABLE`` is ``1``, which is how the command line says it).
 
     Returns:
         A ``ScanReport``; ``report.good`` lists the usable files in sorted order.
@@ -224,7 +246,13 @@ def scan_images(path, *, recursive: bool = True, min_size: int | None = None, li
         raise ValueError(f"limit must be >= 1 or None. Received: limit={limit}")
     folder = _check_folder(path)
     start = time.perf_counter()
-    files, seen = _list_files(folder, recursive)
+    if skip_unreadable is None:
+        skip_unreadable = os.environ.get(SKIP_UNREADABLE_ENV, "") == "1"
+    unreadable = []
+    files, seen = _list_files(folder, recursive, unreadable)
+    if unreadable and not skip_unreadable:
+        raise _unreadable_error(folder, f"{len(unreadable)} folder(s) in it cannot be listed (permission denied): "
+                                f"{', '.join(str(_relative(p, folder)) for p in unreadable[:_SHOW])}", len(files))
     if not files:
         found = ", ".join(f"{ext} ({n})" for ext, n in seen.most_common(10)) or "nothing"
         hint = ""
@@ -267,10 +295,22 @@ def scan_images(path, *, recursive: bool = True, min_size: int | None = None, li
         kept = set(report.good)
         report.animated = [p for p in report.animated if p in kept]
         report.mismatched = [p for p in report.mismatched if p in kept]
+    denied = skipped.get("permission denied", [])
+    if len(denied) > UNREADABLE_SHARE * report.num_files and not skip_unreadable:
+        raise _unreadable_error(folder, f"{len(denied)} of {report.num_files} image files in it cannot be read "
+                                f"(permission denied): {', '.join(str(_relative(p, folder)) for p in denied[:_SHOW])}"
+                                f"{' ...' if len(denied) > _SHOW else ''}", len(report.good))
     report.skipped = dict(skipped)
+    report.unreadable = unreadable
     report.converted = dict(converted)
     report.seconds = time.perf_counter() - start
     return report
+
+
+def _unreadable_error(folder: pathlib.Path, what: str, readable: int) -> ValueError:
+    return ValueError(f"{folder}: {what}. Using only the readable part would silently leave those images out. Fix "
+                      f"the permissions (chmod -R u+rX {folder}), or set {SKIP_UNREADABLE_ENV}=1 to go on with the "
+                      f"{readable} readable image files.")
 
 
 # ------------------------------------------------------------------------------------------------------ decoding

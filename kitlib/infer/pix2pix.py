@@ -24,12 +24,15 @@ def _check_test_mode(test_mode: str) -> None:
         raise ValueError(f"test_mode must be one of {TEST_MODES}. Received: test_mode={test_mode!r}")
 
 
-def translate(generator: keras.Model, images, *, test_mode: str = "paper", batch_size: int = 32) -> np.ndarray:
+def translate(generator: keras.Model, images, *, test_mode: str = "paper", batch_size: int = 32,
+              seed: int | None = None) -> np.ndarray:
     """Runs a pix2pix generator at test time, the paper's way or the usual Keras way.
 
     ``"paper"``: ``generator(x, training=True)`` one image at a time (dropout on, batch-norm statistics of that
     image, the paper's test batch of 1); the batch-norm moving statistics are restored afterwards, so the call has
-    no lasting effect on the weights (the dropout random-generator state does advance: two calls differ).
+    no lasting effect on the weights. Dropout makes it stochastic: with ``seed`` the dropout masks come from that
+    seed (the same call gives the same images; the dropout random-generator states are restored afterwards), without
+    it from the network's own random-generator states, which advance (two calls differ).
     ``"eval"``: ``generator(x, training=False)`` in batches of ``batch_size``: deterministic.
 
     Args:
@@ -37,6 +40,7 @@ def translate(generator: keras.Model, images, *, test_mode: str = "paper", batch
         images: ``(batch, H, W, C)`` floats in [-1, 1] or uint8 (or a ``(H, W, C)`` single image).
         test_mode: ``"paper"`` or ``"eval"``.
         batch_size: batch size of eval mode.
+        seed: paper mode: seed of the dropout masks (None: the network's random-generator states, not repeatable).
 
     Returns:
         float32 numpy images in [-1, 1], same batch size as ``images``.
@@ -46,6 +50,9 @@ def translate(generator: keras.Model, images, *, test_mode: str = "paper", batch
     >>> g = unet_generator((32, 32, 3), num_downs=5, filters=4)
     >>> translate(g, np.zeros((2, 32, 32, 3), "float32"), test_mode="eval").shape
     (2, 32, 32, 3)
+    >>> x = np.ones((1, 32, 32, 3), "float32")
+    >>> bool((translate(g, x, seed=1) == translate(g, x, seed=1)).all())
+    True
     """
     _check_test_mode(test_mode)
     x = to_float(images)
@@ -58,7 +65,14 @@ def translate(generator: keras.Model, images, *, test_mode: str = "paper", batch
                               for i in range(0, len(x), batch_size)])
     else:
         stats = list(generator.non_trainable_weights)  # batch-norm moving statistics
+        if seed is not None:  # dropout's random-generator states: seeded now, restored afterwards
+            states = [layer.seed_generator.state for layer in generator._flatten_layers()
+                      if isinstance(getattr(layer, "seed_generator", None), keras.random.SeedGenerator)]
+            stats += states
         saved = [keras.ops.convert_to_numpy(v) for v in stats]
+        if seed is not None:
+            for i, state in enumerate(states):
+                state.assign(np.array([(seed * 1_000_003 + i) % 2**32, 0], state.dtype))
         out = np.concatenate([keras.ops.convert_to_numpy(generator(x[i: i + 1], training=True))
                               for i in range(len(x))])
         for v, value in zip(stats, saved):

@@ -10,6 +10,7 @@ True
 
 from kitlib.train.adain import AdaINTrainer, content_style_pairs
 from kitlib.train.base import GANTrainer, Trainer
+from kitlib.train.budget import budget_epochs, fit_for_budget
 from kitlib.train.callbacks import (GANHealth, LossHistory, NaNGuard, RunCheckpoint, SampleGrid, SnapshotCallback,
                                     SnapshotClock, TensorBoard, TimeBudget, read_history)
 from kitlib.train.checkpoint import Checkpointer, epoch_exports, load_generator, read_run_config
@@ -34,6 +35,7 @@ __all__ = [
     "GauGAN", "paint", "synthesize", "synthesize_folder",
     "PIX2PIX_LOSSES", "TEST_MODES", "Pix2Pix", "build_pix2pix", "run_ablation", "translate_paired",
     "LossHistory", "NaNGuard", "RunCheckpoint", "SampleGrid", "TensorBoard", "TimeBudget", "read_history", "run_info",
+    "budget_epochs", "fit_for_budget",
 ]
 
 # sketch_pad moved to kitlib.widgets (a higher layer): resolved lazily, with a DeprecationWarning.

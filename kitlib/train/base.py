@@ -24,12 +24,14 @@ import math
 import os
 import pathlib
 import sys
+import time
 from typing import Any, Iterable
 
 import keras
 import tensorflow as tf
 
-from kitlib.train.checkpoint import CONFIG_FILE, EXPORT_DIR, Checkpointer, optimizer_identity, write_json_atomic
+from kitlib.train.checkpoint import (CONFIG_FILE, EXPORT_DIR, Checkpointer, KeepEpochs, optimizer_identity,
+                                     read_json, write_json_atomic)
 
 
 class Trainer(keras.Model):
@@ -50,6 +52,7 @@ class Trainer(keras.Model):
         self.loss_names = tuple(loss_names)
         self.trackers = {n: keras.metrics.Mean(name=n) for n in self.loss_names}
         self.global_step = keras.Variable(0, dtype="int64", trainable=False, name="global_step")
+        self.seed = seed  # part of a run's identity: a resume with another seed is refused
         self.seed_generator = keras.random.SeedGenerator(seed)
         self._optimizers: dict[str, keras.optimizers.Optimizer] = {}
         self.checkpointer: Checkpointer | None = None
@@ -235,6 +238,7 @@ class Trainer(keras.Model):
         run_dir: str | os.PathLike | None = None,
         resume: bool = True,
         checkpoint_every: int | None = None,
+        keep_epochs: KeepEpochs | str | None = None,
         run_info: dict | None = None,
         callbacks: list | None = None,
         verbose: Any = "auto",
@@ -258,9 +262,14 @@ class Trainer(keras.Model):
                 machines (``TF_CONFIG``) only the chief writes it; the other workers write a temporary folder
                 (``runtime.worker_run_dir``) and continue from the chief's checkpoint (``copy_from_chief``).
             resume: continue from the latest checkpoint in ``run_dir`` if there is one (refused, before anything
-                is written, when the trainer, model config, ``run_info["data"]``/``["batch_size"]``, steps per
-                epoch or optimizer hyper-parameters differ). ``False``: move an old run aside and start clean.
+                is written, when the trainer, model config, ``run_info["data"]``/``["batch_size"]``, seed, steps
+                per epoch or optimizer hyper-parameters differ, checked with or without a checkpoint; a damaged
+                latest checkpoint falls back to the previous good one). ``False``: move an old run aside and start
+                clean.
             checkpoint_every: also checkpoint every N steps (always at each epoch end).
+            keep_epochs: which per-epoch exports ``export/NAME_epoch_0001.keras`` to keep (``KeepEpochs`` or its
+                text, e.g. ``"last=3,every=5"`` or ``"all"``); default ``$KITLIB_KEEP_EPOCHS``, else the first,
+                every 5th and the last 3 epochs. The others are deleted as training goes; ``NAME.keras`` stays.
             run_info: extra keys for ``RUN_DIR/config.json``, e.g. ``data={"source": ..., "num_files": ...}``
                 and ``batch_size``; those two are part of the run's identity.
             callbacks, verbose, **kwargs: passed to ``keras.Model.fit``.
@@ -283,16 +292,18 @@ class Trainer(keras.Model):
             )
         if checkpoint_every is not None and checkpoint_every < 1:
             raise ValueError(f"checkpoint_every must be >= 1 or None. Received: checkpoint_every={checkpoint_every}")
+        keep_epochs = KeepEpochs.parse(keep_epochs)
         if run_dir is None:
             return self._fit(x, finite, epochs, steps_per_epoch, 0, list(callbacks or []), verbose, kwargs, None)
-        from kitlib.train.callbacks import RunCheckpoint
-        from kitlib.runtime import worker_run_dir
-        from kitlib.train.run_dir import open_run_dir
+        from kitlib.train.callbacks import CheckpointOnInterrupt, RunCheckpoint
+        from kitlib.runtime import is_chief, worker_run_dir
+        from kitlib.train.run_dir import open_run_dir, size_report
 
         run_dir = pathlib.Path(run_dir)
         run_info = dict(run_info or {})
         identity = {"steps_per_epoch": steps_per_epoch,
                     "optimizers": {k: optimizer_identity(o) for k, o in self.optimizers().items()},
+                    **({"seed": self.seed} if self.seed is not None else {}),
                     **{k: run_info[k] for k in ("data", "batch_size") if k in run_info}}
         with worker_run_dir(run_dir) as run_dir:  # the other workers of a cluster write a temporary folder
             lock = open_run_dir(run_dir, resume=resume)
@@ -300,18 +311,31 @@ class Trainer(keras.Model):
                 self.checkpointer = Checkpointer(self, run_dir, identity=identity)
                 if resume:
                     self.checkpointer.check_compatible()  # before config.json is touched
-                self.write_run_config(run_dir, **run_info)
+                self.write_run_config(run_dir, **run_info, planned_steps=epochs * steps_per_epoch)
                 restored = self.checkpointer.restore() if resume else 0
                 # in a cluster only the chief has a checkpoint: every worker continues from its values
                 start_step = self.copy_from_chief() if _multi_worker(self.distribute_strategy) else restored
-                saver = RunCheckpoint(self.checkpointer, every_steps=checkpoint_every)
+                saver = RunCheckpoint(self.checkpointer, every_steps=checkpoint_every, keep_epochs=keep_epochs)
+                missing = [f"{EXPORT_DIR}/{k}.keras" for k in self.generators()
+                           if not (run_dir / EXPORT_DIR / f"{k}.keras").exists()]
                 if restored and restored % steps_per_epoch == 0 and self.checkpointer.exported_step != restored:
                     print(f"Finishing the exports of step {restored}, interrupted before they were written.")
                     saver.export(restored // steps_per_epoch)
-                history = self._fit(x, finite, epochs, steps_per_epoch, start_step, list(callbacks or []) + [saver],
-                                    verbose, kwargs, run_dir)
+                elif restored and restored % steps_per_epoch == 0 and missing:
+                    print(f"Exporting step {restored} again: {', '.join(missing)} is missing.")
+                    saver.export(restored // steps_per_epoch)
+                interrupt = CheckpointOnInterrupt()
+                history = self._fit(x, finite, epochs, steps_per_epoch, start_step,
+                                    list(callbacks or []) + [saver, interrupt, _LockHeartbeat(lock)], verbose, kwargs,
+                                    run_dir)
             finally:
                 lock.release()
+            if is_chief():  # the other workers' folders are temporary
+                print(size_report(run_dir), flush=True)
+        if interrupt.interrupted_at is not None and not saver.refused:
+            print(f"Interrupted at step {interrupt.interrupted_at}: checkpointed in {run_dir}. To continue from there, "
+                  "rerun the same command (or fit on the same run_dir).", flush=True)
+            raise KeyboardInterrupt
         if saver.refused:
             tripped = [c.tripped for c in callbacks or [] if getattr(c, "tripped", None)]  # e.g. NaNGuard's finding
             raise RuntimeError(f"Training stopped: {'NaNGuard: ' + tripped[0] if tripped else saver.refused}. "
@@ -377,7 +401,7 @@ class Trainer(keras.Model):
         kind, model description and exported networks, plus ``extra``), keeping keys already there."""
         run_dir = pathlib.Path(run_dir)
         path = run_dir / CONFIG_FILE
-        config = json.loads(path.read_text()) if path.exists() else {}
+        config = read_json(path) if path.exists() else {}
         method = self.method_name()
         config.update({
             **({"method": method} if method else {}),
@@ -434,6 +458,20 @@ class _StopTogether(keras.callbacks.Callback):
 
     def on_epoch_end(self, epoch, logs=None):
         self._agree()
+
+
+class _LockHeartbeat(keras.callbacks.Callback):
+    """Refreshes the run directory's lock (``RunLock.refresh``) at most once a minute while training, so another
+    machine sharing the folder sees that this run is alive."""
+
+    def __init__(self, lock, every_seconds: float = 60.0):
+        super().__init__()
+        self.lock, self.every_seconds, self.last = lock, every_seconds, time.monotonic()
+
+    def on_train_batch_end(self, batch, logs=None):
+        if time.monotonic() - self.last >= self.every_seconds:
+            self.lock.refresh()
+            self.last = time.monotonic()
 
 
 def _loss_scale(optimizer):

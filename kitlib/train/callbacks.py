@@ -11,6 +11,8 @@ import csv
 import math
 import os
 import pathlib
+import signal
+import threading
 import time
 from typing import Callable
 
@@ -18,7 +20,7 @@ import keras
 import numpy as np
 
 from kitlib.history import read_history  # noqa: F401  (re-exported: train.read_history)
-from kitlib.train.checkpoint import Checkpointer
+from kitlib.train.checkpoint import Checkpointer, KeepEpochs, prunable_epoch_exports
 
 
 def _float(value) -> float:
@@ -46,16 +48,18 @@ class StepCounter(keras.callbacks.Callback):
 class RunCheckpoint(keras.callbacks.Callback):
     """Checkpoints every ``every_steps`` steps and at each epoch end, and exports the generators each epoch.
 
-    Added by ``GANTrainer.fit(run_dir=...)``; ``keep_epoch_generators`` also keeps ``export/NAME_epoch_0001.keras``
-    for every epoch (notebook 01's epoch picker). Non-finite (NaN/inf) weights are neither saved nor exported:
-    training stops and ``refused`` says why (``fit`` then raises).
+    Added by ``GANTrainer.fit(run_dir=...)``. Each epoch also writes ``export/NAME_epoch_0001.keras`` (notebook 01's
+    epoch picker) and then deletes the per-epoch exports ``keep_epochs`` (a ``KeepEpochs``) does not keep; None keeps
+    none. Non-finite (NaN/inf) weights are neither saved nor exported: training stops and ``refused`` says why
+    (``fit`` then raises).
     """
 
-    def __init__(self, checkpointer: Checkpointer, *, every_steps: int | None = None, keep_epoch_generators: bool = True):
+    def __init__(self, checkpointer: Checkpointer, *, every_steps: int | None = None,
+                 keep_epochs: KeepEpochs | None = KeepEpochs()):
         super().__init__()
         self.checkpointer = checkpointer
         self.every_steps = every_steps
-        self.keep_epoch_generators = keep_epoch_generators
+        self.keep_epochs = keep_epochs
         self.refused: str | None = None
 
     def _save(self) -> bool:
@@ -75,12 +79,54 @@ class RunCheckpoint(keras.callbacks.Callback):
             self.export(epoch + 1)
 
     def export(self, epoch: int) -> None:
-        """Exports the generators (latest and, with ``keep_epoch_generators``, ``epoch``'s) and records it."""
-        model = self.checkpointer.trainer
-        model.export(self.checkpointer.run_dir)
-        if self.keep_epoch_generators:
-            model.export(self.checkpointer.run_dir, suffix=f"_epoch_{epoch:04d}")
+        """Exports the generators (latest and, with ``keep_epochs``, ``epoch``'s), records it, then removes the
+        per-epoch exports the policy does not keep."""
+        model, run_dir = self.checkpointer.trainer, self.checkpointer.run_dir
+        model.export(run_dir)
+        if self.keep_epochs is not None:
+            model.export(run_dir, suffix=f"_epoch_{epoch:04d}")
         self.checkpointer.mark_exported()
+        if self.keep_epochs is not None:
+            for path in prunable_epoch_exports(run_dir, model.generators(), self.keep_epochs):
+                path.unlink()
+
+
+class CheckpointOnInterrupt(keras.callbacks.Callback):
+    """Ctrl-C (SIGINT) during ``fit(run_dir=...)``: training stops after the running step, which Keras then ends like
+    an epoch (checkpoint at the exact step, exports, sample grid, history row), and ``interrupted_at`` holds the step
+    (``fit`` then raises ``KeyboardInterrupt`` saying how to continue). A second Ctrl-C stops at once. Added last by
+    ``Trainer.fit``; only in the main thread, where Python delivers signals."""
+
+    def __init__(self):
+        super().__init__()
+        self.requested = False
+        self.interrupted_at: int | None = None
+        self._previous = None
+
+    def on_train_begin(self, logs=None):
+        if threading.current_thread() is threading.main_thread():
+            self._previous = signal.signal(signal.SIGINT, self._request)
+
+    def _request(self, signum, frame):
+        if self.requested:  # the second Ctrl-C: at once, as without this callback
+            self._restore()
+            raise KeyboardInterrupt
+        self.requested = True
+        print("\nCtrl-C: stopping after this step and checkpointing it (Ctrl-C again stops at once, unsaved).",
+              flush=True)
+
+    def on_train_batch_end(self, batch, logs=None):
+        if self.requested and self.interrupted_at is None:
+            self.interrupted_at = int(self.model.global_step.numpy())
+            self.model.stop_training = True
+
+    def on_train_end(self, logs=None):
+        self._restore()
+
+    def _restore(self):
+        if self._previous is not None:
+            signal.signal(signal.SIGINT, self._previous)
+            self._previous = None
 
 
 class LossHistory(keras.callbacks.Callback):

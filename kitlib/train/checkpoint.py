@@ -7,7 +7,7 @@ RUN_DIR/
   kitlib_meta.json     versions, model config, identity (data, batch size, optimizers), last saved and exported step
   checkpoints/         tf.train.CheckpointManager files: all networks, all optimizers, step, RNG states, pools
   export/NAME.keras    each generator on its own, latest (a subclassed GAN cannot be saved whole in Keras 3)
-  export/NAME_epoch_0001.keras       per-epoch generators
+  export/NAME_epoch_0001.keras       per-epoch generators, the epochs ``KeepEpochs`` names (first, every 5th, last 3)
   samples/epoch_0001.png             sample grids
   history.csv          one row per epoch, appended across resumes
   .kitlib.lock         held while a process trains into the folder (owner pid and host; see ``run_dir.RunLock``)
@@ -27,7 +27,9 @@ import pathlib
 import re
 import secrets
 import shutil
-from typing import Any
+import zipfile
+from dataclasses import dataclass
+from typing import Any, Iterable
 
 CONFIG_FILE = "config.json"
 META_FILE = "kitlib_meta.json"
@@ -79,7 +81,8 @@ def _versions() -> dict:
 
 
 class RunMismatchError(ValueError):
-    """Resuming a run with another model, data, batch size or optimizer: refused before anything is written.
+    """Resuming a run with another model, data, batch size, seed or optimizer, or from damaged or deleted
+    checkpoints (``problem``): refused before anything is written.
 
     ``differences`` lists ``"key: saved X vs now Y"``; ``with_fix(text)`` words the fix for another caller (the CLI
     names ``--out``/``--no-resume``).
@@ -88,14 +91,15 @@ class RunMismatchError(ValueError):
     PYTHON_FIX = ("use another run_dir for a new run, or fit(..., resume=False) to start over (the old run is moved "
                   "aside, not deleted).")
 
-    def __init__(self, run_dir: pathlib.Path, differences: list[str], fix: str = PYTHON_FIX):
-        self.run_dir, self.differences = run_dir, differences
+    def __init__(self, run_dir: pathlib.Path, differences: list[str], fix: str = PYTHON_FIX, *,
+                 problem: str | None = None):
+        self.run_dir, self.differences, self.problem = run_dir, differences, problem
         shown = "; ".join(differences[:6]) + (" ..." if len(differences) > 6 else "")
-        super().__init__(f"Cannot resume the run in {run_dir}: it differs from this one in {shown}. Nothing was "
-                         f"changed. Fix: {fix}")
+        super().__init__(f"Cannot resume the run in {run_dir}: {problem or f'it differs from this one in {shown}'}. "
+                         f"Nothing was changed. Fix: {fix}")
 
     def with_fix(self, fix: str) -> "RunMismatchError":
-        return RunMismatchError(self.run_dir, self.differences, fix)
+        return RunMismatchError(self.run_dir, self.differences, fix, problem=self.problem)
 
 
 def optimizer_identity(optimizer) -> dict:
@@ -152,7 +156,9 @@ class Checkpointer:
         objects["state"] = list(trainer.state_variables())
         self._objects = objects
         self.checkpoint = tf.train.Checkpoint(**objects)
+        self.max_to_keep = max_to_keep
         self.manager = tf.train.CheckpointManager(self.checkpoint, str(self.directory), max_to_keep=max_to_keep)
+        self._usable: tuple[str | None, list[str]] | None = None  # (newest readable checkpoint, damaged ones)
         meta_path = self.run_dir / META_FILE
         self.exported_step = read_json(meta_path).get("exported_step") if meta_path.exists() and self.latest else None
 
@@ -200,6 +206,7 @@ class Checkpointer:
                           "Free disk space (or fix the folder's permissions) and rerun the same command: it resumes "
                           f"from the last saved checkpoint ({self.latest or 'none'}).") from None
         write_json_atomic(self.run_dir / META_FILE, self._meta())
+        self._usable = (path, [])
         return path
 
     def mark_exported(self) -> None:
@@ -207,22 +214,57 @@ class Checkpointer:
         self.exported_step = int(self.trainer.global_step.numpy())
         write_json_atomic(self.run_dir / META_FILE, self._meta())
 
+    def usable(self) -> tuple[str | None, list[str]]:
+        """``(path, damaged)``: the newest checkpoint whose files read whole (None when none does) and what is wrong
+        with each newer one (``"checkpoints/ckpt-4.index is missing"`` ...). Reads, never changes anything."""
+        if self._usable is None:
+            damaged = []
+            for path in reversed(self.manager.checkpoints):
+                problem = checkpoint_damage(path)
+                if problem is None:
+                    self._usable = (path, damaged)
+                    break
+                damaged.append(problem)
+            else:
+                self._usable = (None, damaged)
+        return self._usable
+
     def check_compatible(self) -> None:
-        """Raises ``RunMismatchError`` naming each difference (saved and current value) when the run directory's
-        checkpoint was made by another trainer, model configuration, data, batch size or optimizer, or holds a
-        variable of another shape than this trainer's (or lacks one of its variables). Reads, never restores."""
-        meta_path = self.run_dir / META_FILE
-        if not meta_path.exists() or not self.latest:
-            return
-        meta = read_json(meta_path)
-        saved_identity = meta.get("identity", {})  # runs made before identities were recorded: only what is known
-        diffs = _differences(meta.get("trainer"), type(self.trainer).__name__, "trainer") or (
-            _differences(meta.get("model_config", {}), json.loads(json.dumps(self.trainer.run_config(), default=str)), "")
-            + _differences({k: v for k, v in saved_identity.items() if k in self.identity},
-                           {k: v for k, v in self.identity.items() if k in saved_identity}, ""))
+        """Raises ``RunMismatchError`` naming each difference (saved and current value) when the run directory was
+        made by another trainer, model configuration, data, batch size, seed or optimizer (read from
+        ``kitlib_meta.json`` and ``config.json``, with or without a checkpoint), when its checkpoint holds a variable
+        of another shape than this trainer's (or lacks one of its variables), when every checkpoint is damaged, or
+        when ``checkpoints/`` was deleted but ``export/`` holds trained networks. Reads, never restores."""
+        meta_path, config_path = self.run_dir / META_FILE, self.run_dir / CONFIG_FILE
+        meta = read_json(meta_path) if meta_path.exists() else {}
+        config = read_json(config_path) if config_path.exists() else {}
+        model_config = json.loads(json.dumps(self.trainer.run_config(), default=str))
+        trainer = type(self.trainer).__name__
+        diffs = []
+        for saved in (meta, {"trainer": config.get("trainer"), "model_config": config.get("model"),
+                             "identity": {k: config[k] for k in ("data", "batch_size") if k in config}}):
+            if saved.get("trainer") is None:
+                continue
+            saved_identity = saved.get("identity", {})  # runs made before identities were recorded: what is known
+            diffs += _differences(saved["trainer"], trainer, "trainer") or (
+                _differences(saved.get("model_config") or {}, model_config, "")
+                + _differences({k: v for k, v in saved_identity.items() if k in self.identity},
+                               {k: v for k, v in self.identity.items() if k in saved_identity}, ""))
         if diffs:
-            raise RunMismatchError(self.run_dir, diffs)
-        diffs = _layout_differences(self._restore_target(self.latest), self.latest)
+            raise RunMismatchError(self.run_dir, list(dict.fromkeys(diffs)))
+        latest, damaged = self.usable()
+        if latest is None:
+            if damaged:
+                raise RunMismatchError(self.run_dir, damaged, problem=f"{'; '.join(damaged)}; no checkpoint is "
+                                       "usable, so the run cannot continue")
+            exports = sorted(p.name for p in (self.run_dir / EXPORT_DIR).glob("*.keras"))
+            if exports:
+                raise RunMismatchError(self.run_dir, [], problem=(
+                    f"{self.directory} holds no checkpoint (deleted?) but {self.run_dir / EXPORT_DIR} holds trained "
+                    f"networks ({', '.join(exports[:3])}{' ...' if len(exports) > 3 else ''}): the run cannot continue "
+                    "without its checkpoint, and starting over here would replace them"))
+            return
+        diffs = _layout_differences(self._restore_target(latest), latest)
         if diffs:  # what identities do not describe (e.g. a network's width): refused before TensorFlow fails
             raise RunMismatchError(self.run_dir, diffs)
         saved_keras = meta.get("versions", {}).get("keras")
@@ -236,12 +278,39 @@ class Checkpointer:
             )
 
     def restore(self) -> int:
-        """Restores the latest checkpoint if there is one; returns the restored global step (0 if none)."""
-        if not self.latest:
-            return 0
+        """Restores the newest usable checkpoint if there is one; returns the restored global step (0 if none).
+
+        Newer damaged checkpoints (truncated or deleted files) are moved to ``checkpoints/damaged-*/`` and the
+        fallback is printed; with none usable, ``check_compatible`` raises ``RunMismatchError`` naming the files.
+        """
         self.check_compatible()
-        self._restore_target(self.latest).restore(self.latest).assert_existing_objects_matched()
+        latest, damaged = self.usable()
+        if not latest:
+            return 0
+        if damaged:
+            self._set_aside_damaged(latest)
+            print(f"{'; '.join(damaged)}: resuming from the previous good checkpoint {pathlib.Path(latest).name} "
+                  f"instead (the damaged files were moved to {self.directory}/damaged-*).")
+        self._restore_target(latest).restore(latest).assert_existing_objects_matched()
         return int(self.trainer.global_step.numpy())
+
+    def _set_aside_damaged(self, latest: str) -> None:
+        """Moves the files of the checkpoints newer than ``latest`` to a new ``checkpoints/damaged-*`` folder and
+        makes ``latest`` the newest checkpoint of the index (written atomically)."""
+        import tempfile
+
+        import tensorflow as tf
+
+        paths = list(self.manager.checkpoints)
+        kept = paths[: paths.index(latest) + 1]
+        folder = pathlib.Path(tempfile.mkdtemp(dir=self.directory, prefix="damaged-"))
+        for path in paths[len(kept):]:
+            prefix = pathlib.Path(path)
+            for file in prefix.parent.glob(f"{prefix.name}.*"):
+                os.replace(file, folder / file.name)
+        keep_in_index(self.directory, kept)
+        self.manager = tf.train.CheckpointManager(self.checkpoint, str(self.directory), max_to_keep=self.max_to_keep)
+        self._usable = (latest, [])
 
     def _restore_target(self, path: str):
         """The ``tf.train.Checkpoint`` to restore ``path`` into: ``self.checkpoint``, or, where an optimizer was
@@ -357,6 +426,37 @@ def _layout_differences(root, path: str) -> list[str]:
     return diffs + [text for key, text in missing.items() if key not in matched]
 
 
+def checkpoint_damage(path: str) -> str | None:
+    """None when every file of the checkpoint ``path`` (a ``ckpt-N`` prefix) is there and reads whole; else what is
+    wrong, naming the file (``"checkpoints/ckpt-4.data-00000-of-00001 is damaged or truncated (...)"``)."""
+    import tensorflow as tf
+
+    prefix = pathlib.Path(path)
+    index = prefix.with_name(f"{prefix.name}.index")
+    shown = pathlib.Path(prefix.parent.name)
+    if not index.is_file():
+        return f"{shown / index.name} is missing"
+    try:
+        reader = tf.train.load_checkpoint(str(prefix))
+    except (tf.errors.OpError, IndexError, ValueError) as err:
+        return f"{shown / index.name} is damaged or truncated ({_first_line(err)})"
+    shards = sorted(prefix.parent.glob(f"{prefix.name}.data-*"))
+    if not shards:
+        return f"{shown / prefix.name}.data-00000-of-00001 is missing"
+    for name in reader.get_variable_to_shape_map():
+        try:
+            reader.get_tensor(name)
+        except (tf.errors.OpError, IndexError, ValueError) as err:
+            files = " or ".join(str(shown / s.name) for s in shards)
+            return f"{files} is damaged, truncated or missing ({_first_line(err)})"
+    return None
+
+
+def _first_line(err: Exception) -> str:
+    text = getattr(err, "message", None) or str(err) or type(err).__name__
+    return text.strip().splitlines()[0][:200]
+
+
 def remove_partial_checkpoints(directory: str | os.PathLike) -> list[pathlib.Path]:
     """Deletes what an interrupted checkpoint write leaves in ``directory``: TensorFlow's ``*_temp`` folders and
     ``ckpt-N`` files the ``checkpoint`` index does not list. Returns the removed paths."""
@@ -374,6 +474,129 @@ def remove_partial_checkpoints(directory: str | os.PathLike) -> list[pathlib.Pat
             shutil.rmtree(path) if path.is_dir() else path.unlink()
             removed.append(path)
     return removed
+
+
+KEEP_EPOCHS_ENV = "KITLIB_KEEP_EPOCHS"
+
+
+@dataclass(frozen=True)
+class KeepEpochs:
+    """Which per-epoch exports (``export/NAME_epoch_0001.keras``) a run keeps: the first epoch, every ``every``-th
+    (0: none) and the ``last`` newest (at least 1). The latest export ``NAME.keras`` is always kept.
+
+    ``fit(..., keep_epochs=...)`` takes a ``KeepEpochs`` or its text (``"last=3,every=5"``; ``"all"`` keeps every
+    epoch); without one, the environment variable ``KITLIB_KEEP_EPOCHS`` (same text), else the default.
+
+    Example:
+    >>> sorted(KeepEpochs(last=3, every=5).keeps(range(1, 13)))
+    [1, 5, 10, 11, 12]
+    >>> KeepEpochs.parse("last=2,every=0")
+    KeepEpochs(last=2, every=0)
+    """
+
+    last: int = 3
+    every: int = 5
+
+    def __post_init__(self):
+        if not (isinstance(self.last, int) and self.last >= 1 and isinstance(self.every, int) and self.every >= 0):
+            raise ValueError(f"keep_epochs needs last >= 1 and every >= 0. Received: last={self.last!r}, "
+                             f"every={self.every!r}. Fix the argument or {KEEP_EPOCHS_ENV} (e.g. 'last=3,every=5').")
+
+    @classmethod
+    def parse(cls, spec: "KeepEpochs | str | None") -> "KeepEpochs":
+        """A policy from a ``KeepEpochs``, its text (``"last=3,every=5"``, either part alone, or ``"all"``) or None
+        (``$KITLIB_KEEP_EPOCHS``, else the default)."""
+        if isinstance(spec, cls):
+            return spec
+        spec = os.environ.get(KEEP_EPOCHS_ENV) if spec is None else spec
+        if spec is None or not spec.strip():
+            return cls()
+        if spec.strip() == "all":
+            return cls(last=1, every=1)
+        values = {}
+        for part in spec.split(","):
+            key, sep, value = part.partition("=")
+            if not sep or key.strip() not in ("last", "every") or not value.strip().lstrip("-").isdigit():
+                raise ValueError(f"keep_epochs / {KEEP_EPOCHS_ENV} must read like 'last=3,every=5' or 'all'. "
+                                 f"Received: {spec!r}")
+            values[key.strip()] = int(value)
+        return cls(**values)
+
+    def keeps(self, epochs: Iterable[int]) -> set[int]:
+        """The epochs of ``epochs`` this policy keeps: the first, every ``every``-th and the ``last`` newest."""
+        epochs = sorted(set(epochs))
+        return (set(epochs[:1]) | set(epochs[-self.last:])
+                | {e for e in epochs if self.every and e % self.every == 0})
+
+
+def prunable_epoch_exports(run_dir: str | os.PathLike, names: Iterable[str],
+                           keep: KeepEpochs) -> list[pathlib.Path]:
+    """The per-epoch exports of ``names`` in ``RUN_DIR/export`` that ``keep`` does not keep: only regular files
+    named exactly ``NAME_epoch_NNNN.keras`` (never a link, never the latest ``NAME.keras``, never another file).
+    Raises ``ValueError`` when ``export`` is a symbolic link. Reads, never deletes."""
+    folder = pathlib.Path(run_dir) / EXPORT_DIR
+    if folder.is_symlink():
+        raise ValueError(f"{folder} is a symbolic link; kitlib never deletes through links. Nothing was removed.")
+    if not folder.is_dir():
+        return []
+    found = []
+    for name in names:
+        pattern = re.compile(re.escape(name) + r"_epoch_(\d{4,})\.keras")
+        exports = {}
+        for path in folder.iterdir():
+            match = pattern.fullmatch(path.name)
+            if match and path.is_file() and not path.is_symlink():
+                exports[int(match.group(1))] = path
+        kept = keep.keeps(exports)
+        found += [path for epoch, path in sorted(exports.items()) if epoch not in kept]
+    return found
+
+
+def prunable_checkpoints(directory: str | os.PathLike) -> list[pathlib.Path]:
+    """The files of the checkpoints older than the newest in ``directory`` (``ckpt-N.index``, ``ckpt-N.data-*``
+    regular files the ``checkpoint`` index lists), or none when the newest is damaged (the older ones are then the
+    fallback). Reads, never deletes; ``remove_old_checkpoints`` deletes them."""
+    import tensorflow as tf
+
+    directory = pathlib.Path(directory)
+    if directory.is_symlink():
+        raise ValueError(f"{directory} is a symbolic link; kitlib never deletes through links. Nothing was removed.")
+    state = tf.train.get_checkpoint_state(str(directory)) if directory.is_dir() else None
+    if state is None or not state.model_checkpoint_path or checkpoint_damage(state.model_checkpoint_path):
+        return []
+    newest = pathlib.Path(state.model_checkpoint_path).name
+    older = {pathlib.Path(p).name for p in state.all_model_checkpoint_paths} - {newest}
+    return sorted(path for path in directory.iterdir()
+                  if re.fullmatch(r"(ckpt-\d+)\.(index|data-\d{5}-of-\d{5})", path.name)
+                  and path.name.split(".")[0] in older and path.is_file() and not path.is_symlink())
+
+
+def keep_in_index(directory: str | os.PathLike, kept: list[str]) -> None:
+    """Rewrites ``checkpoints/checkpoint`` (atomically) to list only ``kept`` (oldest first; the last is the
+    latest) with their save times, without which ``tf.train.CheckpointManager`` would list none of them."""
+    import time
+
+    import tensorflow as tf
+
+    state = tf.train.get_checkpoint_state(str(directory))
+    times = dict(zip(state.all_model_checkpoint_paths, state.all_model_checkpoint_timestamps))
+    tf.compat.v1.train.update_checkpoint_state(
+        str(directory), kept[-1], all_model_checkpoint_paths=kept,
+        all_model_checkpoint_timestamps=[times.get(path, time.time()) for path in kept],
+        last_preserved_timestamp=state.last_preserved_timestamp)
+
+
+def remove_old_checkpoints(directory: str | os.PathLike) -> list[pathlib.Path]:
+    """Deletes the checkpoints older than the newest (``prunable_checkpoints``): the ``checkpoint`` index is first
+    rewritten (atomically) to list the newest alone, so an interrupted removal leaves a valid run. Returns them."""
+    import tensorflow as tf
+
+    files = prunable_checkpoints(directory)
+    if files:
+        keep_in_index(directory, [tf.train.get_checkpoint_state(str(directory)).model_checkpoint_path])
+        for path in files:
+            path.unlink()
+    return files
 
 
 def epoch_exports(run_dir: str | os.PathLike, name: str = "generator") -> dict[int, pathlib.Path]:
@@ -419,4 +642,11 @@ def load_generator(run_dir: str | os.PathLike, *, epoch: int | None = None, name
     if not path.exists():
         raise FileNotFoundError(f"{path} is missing: the run has not finished an epoch yet (generators are exported "
                                 "at each epoch end). Train at least one epoch, then retry.")
-    return keras.saving.load_model(path, compile=False)
+    try:
+        return keras.saving.load_model(path, compile=False)
+    except (ValueError, OSError, KeyError, zipfile.BadZipFile) as err:
+        if not zipfile.is_zipfile(path):
+            raise ValueError(f"{path} cannot be loaded: the file is damaged or truncated (not a complete .keras zip "
+                             "archive). Move it elsewhere and rerun the train command on this run directory: it "
+                             "exports the networks again from the latest checkpoint.") from None
+        raise ValueError(f"{path} cannot be loaded ({_first_line(err)}).") from None

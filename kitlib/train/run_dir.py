@@ -12,6 +12,7 @@ Example:
 
 from __future__ import annotations
 
+import csv
 import datetime
 import fcntl
 import hashlib
@@ -22,9 +23,13 @@ import socket
 import time
 from typing import Iterable
 
-from kitlib.train.checkpoint import CHECKPOINT_DIR, CONFIG_FILE, META_FILE, remove_partial_checkpoints
+from kitlib.history import HISTORY_FILE, read_history
+from kitlib.train.checkpoint import (CHECKPOINT_DIR, CONFIG_FILE, EXPORT_DIR, META_FILE, read_json,
+                                     remove_partial_checkpoints)
 
 LOCK_FILE = ".kitlib.lock"
+LOCK_FRESH_SECONDS = 600  # a lock of another host refreshed this recently is that host's training (RunLock.refresh)
+SAMPLES_DIR = "samples"
 
 
 def is_kitlib_run(path: str | os.PathLike) -> bool:
@@ -79,6 +84,10 @@ class RunLock:
     """An exclusive lock on a run directory: ``RUN_DIR/.kitlib.lock``, held with ``flock`` (released by the kernel
     when the process dies, so a stale lock is taken over) and holding the owner's pid and host for the message.
 
+    ``flock`` does not reach across machines (a run directory on a drive two machines share), so the holder also
+    refreshes the file's time (``refresh``) while it trains, and a lock naming another host is refused while it was
+    refreshed within ``LOCK_FRESH_SECONDS``; an older one is taken over, and that is said.
+
     Example:
     >>> import tempfile; lock = RunLock(tempfile.mkdtemp()); lock.acquire(); lock.release()
     """
@@ -90,7 +99,12 @@ class RunLock:
     def acquire(self) -> None:
         """Takes the lock; raises ``RuntimeError`` naming the owner when another process holds it."""
         while True:
-            fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o666)
+            try:  # never through a link: the lock's JSON would land in the file it points to
+                fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, 0o666)
+            except OSError as err:
+                if self.path.is_symlink():
+                    raise _link_error(self.path) from None
+                raise err
             try:
                 fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
             except BlockingIOError:
@@ -109,11 +123,39 @@ class RunLock:
             if current:
                 break
             os.close(fd)
+        try:
+            self._check_other_host(fd)
+        except BaseException:
+            os.close(fd)
+            raise
         owner = {"pid": os.getpid(), "host": socket.gethostname(),
                  "since": datetime.datetime.now().isoformat(timespec="seconds")}
         os.ftruncate(fd, 0)
         os.write(fd, json.dumps(owner).encode())
         self._fd = fd
+
+    def _check_other_host(self, fd: int) -> None:
+        """Refuses the lock another host refreshed within ``LOCK_FRESH_SECONDS``; says so when taking over an older
+        one."""
+        try:
+            previous = json.loads(os.pread(fd, 4096, 0).decode("utf-8", "replace"))
+            host = previous["host"]
+        except (ValueError, KeyError, TypeError):
+            return
+        if host == socket.gethostname():
+            return
+        age = time.time() - os.fstat(fd).st_mtime
+        owner = f"pid {previous.get('pid')} on {host}"
+        if age < LOCK_FRESH_SECONDS:
+            raise RuntimeError(f"{self.path.parent} is in use by {owner} (lock refreshed {age:.0f} s ago): another "
+                               "machine may be training into this folder (a shared drive). Wait for it to finish or "
+                               f"stop it; if it no longer trains, delete {self.path} and rerun, or pass another --out.")
+        print(f"Took over the lock of {owner}, not refreshed for {age / 60:.0f} min (that run has stopped).")
+
+    def refresh(self) -> None:
+        """Sets the lock file's time to now: tells other machines sharing the folder that this run is alive."""
+        if self._fd is not None:
+            os.utime(self._fd)
 
     def release(self) -> None:
         """Deletes the lock file and releases the lock (nothing when not held)."""
@@ -126,6 +168,70 @@ class RunLock:
             self._fd = None
 
 
+def is_locked(run_dir: str | os.PathLike) -> bool:
+    """True while a process holds the run directory's lock (trains into it); reads, never takes the lock.
+
+    Example:
+    >>> import tempfile; is_locked(tempfile.mkdtemp())
+    False
+    """
+    try:
+        fd = os.open(pathlib.Path(run_dir) / LOCK_FILE, os.O_RDONLY | os.O_NOFOLLOW)
+    except OSError:  # no lock file (or a link: never a lock kitlib holds)
+        return False
+    try:
+        fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+        return False
+    except BlockingIOError:
+        return True
+    finally:
+        os.close(fd)
+
+
+def _link_error(path: pathlib.Path) -> ValueError:
+    return ValueError(f"{path} is a symbolic link (to {os.readlink(path)}); kitlib never follows links inside a run "
+                      "directory, so it would not write there. Remove the link (what it points to stays) or pass "
+                      "another --out.")
+
+
+def check_run_files(run_dir: str | os.PathLike) -> None:
+    """Raises a ``ValueError`` naming the file and the fix, before training starts, when what kitlib would write or
+    read in a run directory is a symbolic link, a file where a folder belongs (``samples``, ``export``,
+    ``checkpoints``), a ``config.json``/``kitlib_meta.json`` that is not a JSON object, or a ``history.csv`` that
+    cannot be read.
+
+    Example:
+    >>> import tempfile; check_run_files(tempfile.mkdtemp())
+    """
+    run_dir = pathlib.Path(run_dir)
+    folders = (CHECKPOINT_DIR, EXPORT_DIR, SAMPLES_DIR)
+    for name in (LOCK_FILE, CONFIG_FILE, META_FILE, HISTORY_FILE, *folders):
+        path = run_dir / name
+        if path.is_symlink():
+            raise _link_error(path)
+        if name in folders and path.exists():
+            if not path.is_dir():
+                raise ValueError(f"{path} is a file, but kitlib keeps its {name} in a folder of that name. Move the "
+                                 "file elsewhere, or pass another --out.")
+            for inner in path.iterdir():
+                if inner.is_symlink():
+                    raise _link_error(inner)
+    for name in (CONFIG_FILE, META_FILE):
+        if (run_dir / name).exists() and not isinstance(read_json(run_dir / name), dict):
+            raise ValueError(f"{run_dir / name} does not hold a JSON object. Restore it from a backup, or pass "
+                             "--no-resume to start over (the run is moved aside, not deleted).")
+    history = run_dir / HISTORY_FILE
+    if history.exists():
+        try:
+            rows = read_history(history)
+        except (ValueError, OSError, csv.Error) as err:
+            raise ValueError(f"{history} cannot be read as a table of numbers ({err}). Move it elsewhere (kitlib "
+                             "writes a new one) or restore it from a backup.") from None
+        if rows and not all("epoch" in row for row in rows):
+            raise ValueError(f"{history} has rows without an epoch. Move it elsewhere (kitlib writes a new one) or "
+                             "restore it from a backup.")
+
+
 def clean_leftovers(run_dir: str | os.PathLike) -> list[pathlib.Path]:
     """Removes the temporary files of writes a killed process left in a run directory (``.NAME.*.tmp``,
     ``.NAME.tmp.keras``, TensorFlow's ``ckpt-N_temp`` folders); returns them. Call it holding the run's lock."""
@@ -136,6 +242,41 @@ def clean_leftovers(run_dir: str | os.PathLike) -> list[pathlib.Path]:
             path.unlink()
             removed.append(path)
     return removed
+
+
+def folder_size(path: str | os.PathLike) -> int:
+    """Bytes of the files under ``path`` (links are counted as links, never followed).
+
+    Example:
+    >>> import tempfile; folder_size(tempfile.mkdtemp())
+    0
+    """
+    total = 0
+    for folder, _, files in os.walk(path):  # os.walk does not enter linked folders
+        total += sum(os.lstat(os.path.join(folder, name)).st_size for name in files)
+    return total
+
+
+def format_size(size: int) -> str:
+    """``size`` bytes in MB (GB from 1 GB on), as ``kitlib runs`` prints them.
+
+    Example:
+    >>> format_size(12_345_678), format_size(2_500_000_000)
+    ('12.3 MB', '2.50 GB')
+    """
+    return f"{size / 1e9:.2f} GB" if size >= 1e9 else f"{size / 1e6:.1f} MB"
+
+
+def size_report(run_dir: str | os.PathLike) -> str:
+    """One line: the run directory's size and that of its ``export/`` and ``checkpoints/`` (printed by ``fit``).
+
+    Example:
+    >>> import tempfile; size_report(tempfile.mkdtemp()).endswith("0.0 MB (export/ 0.0 MB, checkpoints/ 0.0 MB).")
+    True
+    """
+    run_dir = pathlib.Path(run_dir)
+    parts = ", ".join(f"{name}/ {format_size(folder_size(run_dir / name))}" for name in (EXPORT_DIR, CHECKPOINT_DIR))
+    return f"Run directory {run_dir}: {format_size(folder_size(run_dir))} ({parts})."
 
 
 def move_aside(run_dir: str | os.PathLike) -> pathlib.Path:
@@ -153,8 +294,8 @@ def move_aside(run_dir: str | os.PathLike) -> pathlib.Path:
 def open_run_dir(run_dir: str | os.PathLike, *, resume: bool = True) -> RunLock:
     """Checks, locks and prepares ``run_dir`` for training; returns the held ``RunLock`` (release it when done).
 
-    Refuses a file or a folder that is neither empty nor a kitlib run; with ``resume=False`` a previous run is
-    moved aside (``NAME.old-DATE``, printed) so the new one starts clean; temporary files left by a killed
+    Refuses a file or a folder that is neither empty nor a kitlib run, and a run whose files are links or damaged
+    (``check_run_files``); with ``resume=False`` a previous run is moved aside (``NAME.old-DATE``, printed) so the new one starts clean; temporary files left by a killed
     process are removed.
     """
     run_dir = check_run_dir(run_dir)
@@ -171,6 +312,7 @@ def open_run_dir(run_dir: str | os.PathLike, *, resume: bool = True) -> RunLock:
             lock.release()
             lock = new
             print(f"Started a new run in {run_dir}; the previous one was moved to {old}.")
+        check_run_files(run_dir)
         clean_leftovers(run_dir)
     except BaseException:
         lock.release()

@@ -24,6 +24,7 @@ from kitlib.method import Method
 from kitlib.models.layers import CONV_LAYERS
 from kitlib.models.vae import build_vae
 from kitlib.train.base import Trainer
+from kitlib.train.budget import budget_epochs
 from kitlib.train.optimizers import FusedAdam
 
 
@@ -131,7 +132,6 @@ def train_vae(*, data=None, out, epochs=None, batch_size=None, image_size=None, 
     """
     from kitlib import data as kdata
     from kitlib import runtime
-    from kitlib.recipes import UNTIL_BUDGET_EPOCHS
     from kitlib.train.callbacks import LossHistory, NaNGuard, SampleGrid, TimeBudget
     from kitlib.train.run_dir import data_identity
 
@@ -139,7 +139,7 @@ def train_vae(*, data=None, out, epochs=None, batch_size=None, image_size=None, 
     d = METHODS[0].defaults()
     runtime.setup(seed=seed, precision=precision)
     image_size, batch_size = image_size or d["image_size"], batch_size or d["batch_size"]
-    epochs = epochs or (UNTIL_BUDGET_EPOCHS if minutes is not None else d["epochs"])  # --minutes alone: the budget
+    epochs = epochs or budget_epochs(d["epochs"], minutes)  # --minutes alone: the budget
     images, info = load_images(data, image_size=image_size, num_images=d["num_images"], limit=limit, seed=seed)
     encoder, decoder = build_vae(image_size, latent_dim=latent_dim or d["latent_dim"], filters=filters or d["filters"])
     vae = VAE(encoder, decoder, sigma=sigma or d["sigma"], seed=seed)
