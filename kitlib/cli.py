@@ -197,6 +197,11 @@ MULTI_WORKER = ("cyclegan",)
 
 def _cmd_train(args) -> int:
     from kitlib import methods, recipes, runtime
+    from kitlib.train.checkpoint import KEEP_EPOCHS_ENV, KeepEpochs
+
+    if args.keep_epochs is not None:  # every recipe's fit reads the policy from the environment
+        KeepEpochs.parse(args.keep_epochs)  # a typo is refused before anything trains
+        os.environ[KEEP_EPOCHS_ENV] = args.keep_epochs
 
     if runtime.cluster_task() is not None:
         if args.model not in MULTI_WORKER:
@@ -496,6 +501,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--minutes", type=float, default=None,
                    help="time budget of this run: stop after N minutes with a checkpoint and exports (train again "
                         "on RUN_DIR to continue); without --epochs, trains toward the full profile's epochs")
+    p.add_argument("--keep-epochs", default=None, help="per-epoch exports to keep as training goes, e.g. "
+                   "last=3,every=5 (the first epoch too) or all (default: $KITLIB_KEEP_EPOCHS, else last=3,every=5)")
     p.set_defaults(func=_cmd_train)
 
     p = sub.add_parser("data", help="the real datasets kitlib knows by name: list them, or fetch one")

@@ -87,6 +87,21 @@ def test_another_seed_is_refused(two_epochs, tmp_path):
         _fit(_gan(seed=2), run, epochs=2)
 
 
+def test_a_run_without_a_content_hash_resumes_and_another_content_is_refused(tmp_path):
+    """Runs made before small data folders were hashed by content resume; a changed content hash is refused."""
+    run = tmp_path / "run"
+    old = {"source": "/data/faces", "num_files": 16, "files_sha256": "0123456789abcdef"}
+    gan = _gan()
+    gan.fit(_batches(), epochs=1, run_dir=run, verbose=0, run_info={"data": old, "batch_size": 8})
+    now = {**old, "content_sha256": "fedcba9876543210"}
+    gan = _gan()
+    gan.fit(_batches(), epochs=2, run_dir=run, verbose=0, run_info={"data": now, "batch_size": 8})
+    assert int(gan.global_step.numpy()) == 4
+    with pytest.raises(RunMismatchError, match="data.content_sha256: saved 'fedcba9876543210' vs now 'ffff"):
+        _gan().fit(_batches(), epochs=3, run_dir=run, verbose=0,
+                   run_info={"data": {**now, "content_sha256": "ffffffffffffffff"}, "batch_size": 8})
+
+
 # -- damaged checkpoint files --------------------------------------------------------------------------------------------
 def _truncate(path):
     data = path.read_bytes()

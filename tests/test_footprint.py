@@ -184,3 +184,15 @@ def test_a_rewritten_checkpoint_index_still_lists_its_checkpoints(runs_root, tmp
     gan.compile()
     assert Checkpointer(gan, run).restore() == 6
     assert Checkpointer(gan, run).usable() == (str(run / "checkpoints" / "ckpt-6"), [])
+
+
+def test_train_keep_epochs_sets_the_policy_and_refuses_a_typo_before_training(tmp_path, monkeypatch, capsys):
+    from kitlib import recipes
+
+    seen = []
+    monkeypatch.setattr(recipes, "train", lambda model, **kwargs: seen.append(KeepEpochs.parse(None)))
+    monkeypatch.setenv("KITLIB_KEEP_EPOCHS", "")  # the default policy; restored after the test (main sets it)
+    assert cli.main(["train", "dcgan", "--out", str(tmp_path / "run"), "--keep-epochs", "first=2"]) == 2
+    assert "keep_epochs / KITLIB_KEEP_EPOCHS must read like" in capsys.readouterr().err and seen == []
+    assert cli.main(["train", "dcgan", "--out", str(tmp_path / "run"), "--keep-epochs", "last=1,every=0"]) == 0
+    assert seen == [KeepEpochs(last=1, every=0)]

@@ -231,6 +231,18 @@ def test_data_identity_changes_with_the_file_list(tmp_path):
         "source": "toy:faces", "num_images": 64}
 
 
+def test_small_data_folders_are_fingerprinted_by_content_too(tmp_path):
+    data = tmp_path / "faces"
+    data.mkdir()
+    (data / "a.png").write_bytes(b"x" * 10)
+    first = rd.data_identity(str(data))
+    (data / "a.png").write_bytes(b"y" * 10)  # edited in place, same name and size
+    second = rd.data_identity(str(data))
+    assert second["files_sha256"] == first["files_sha256"] and second["content_sha256"] != first["content_sha256"]
+    large = rd.files_identity([data / "a.png"], data, content_max_bytes=9)  # over the limit: names and sizes only
+    assert set(large) == {"num_files", "files_sha256"}
+
+
 def test_a_failed_write_leaves_no_temporary_file(tmp_path, monkeypatch):
     def full_disk(*args, **kwargs):
         raise OSError(28, "No space left on device")

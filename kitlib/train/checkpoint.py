@@ -124,6 +124,16 @@ def _differences(saved: Any, now: Any, prefix: str) -> list[str]:
     return [] if saved == now else [f"{prefix}: saved {saved!r} vs now {now!r}"]
 
 
+def _as_recorded(now: dict, saved: dict) -> dict:
+    """``now``'s identity keys that ``saved`` records; a data content hash only if the saved run has one (runs made
+    before kitlib hashed small data folders' contents resume)."""
+    now = {k: v for k, v in now.items() if k in saved}
+    data, saved_data = now.get("data"), saved.get("data")
+    if isinstance(data, dict) and isinstance(saved_data, dict) and "content_sha256" not in saved_data:
+        now["data"] = {k: v for k, v in data.items() if k != "content_sha256"}
+    return now
+
+
 class Checkpointer:
     """Saves and restores everything a trainer needs to continue exactly where it stopped.
 
@@ -249,7 +259,7 @@ class Checkpointer:
             diffs += _differences(saved["trainer"], trainer, "trainer") or (
                 _differences(saved.get("model_config") or {}, model_config, "")
                 + _differences({k: v for k, v in saved_identity.items() if k in self.identity},
-                               {k: v for k, v in self.identity.items() if k in saved_identity}, ""))
+                               _as_recorded(self.identity, saved_identity), ""))
         if diffs:
             raise RunMismatchError(self.run_dir, list(dict.fromkeys(diffs)))
         latest, damaged = self.usable()
