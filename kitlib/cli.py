@@ -11,8 +11,8 @@ Verbs:
   runs [ROOT] [--prune [--yes]]          run directories: size, method, steps, status; --prune frees old exports
 
 --verbose (before or after the verb) shows TensorFlow's log lines and warnings, which kitlib hides by default.
-`train cyclegan` trains on several machines: set TF_CONFIG on each and run the same command (README, "More than
-one machine"); only the chief writes RUN_DIR.
+`train MODEL` (every model) trains on several machines: set TF_CONFIG on each and run the same command (README,
+"More than one machine"); only the chief writes RUN_DIR, a lost machine stops the others within a minute.
 
 Example:
     python -m kitlib train dcgan --data toy:faces --out runs/dcgan --epochs 5
@@ -191,10 +191,6 @@ def _cmd_demo(args) -> int:
     return 0
 
 
-# methods whose recipe trains data-parallel under runtime.strategy(), and so on several machines (TF_CONFIG)
-MULTI_WORKER = ("cyclegan",)
-
-
 def _cmd_train(args) -> int:
     from kitlib import methods, recipes, runtime
     from kitlib.train.checkpoint import KEEP_EPOCHS_ENV, KeepEpochs
@@ -203,10 +199,7 @@ def _cmd_train(args) -> int:
         KeepEpochs.parse(args.keep_epochs)  # a typo is refused before anything trains
         os.environ[KEEP_EPOCHS_ENV] = args.keep_epochs
 
-    if runtime.cluster_task() is not None:
-        if args.model not in MULTI_WORKER:
-            raise ValueError(f"train {args.model} trains on one machine; TF_CONFIG is set (several machines), which "
-                             f"only train {' | '.join(MULTI_WORKER)} supports. Unset TF_CONFIG, or train one of those.")
+    if runtime.cluster_task() is not None:  # every recipe trains data-parallel under runtime.strategy()
         runtime.strategy()  # MultiWorkerMirroredStrategy: before any other TensorFlow work, as TensorFlow requires
     extra = {}
     if args.loss is not None:
@@ -243,6 +236,11 @@ def _cmd_train(args) -> int:
         print(f"Interrupted. Rerun the same command to continue {args.out} from its last checkpoint.",
               file=sys.stderr)
         return 130
+    except Exception as err:  # a machine of the cluster lost: TensorFlow's error becomes one line naming it
+        lost = runtime.lost_worker(err)
+        if lost is None:
+            raise
+        raise RuntimeError(lost) from None
     if runtime.is_chief():
         print(f"Run directory: {args.out}")
     else:
@@ -436,6 +434,13 @@ def _cmd_bench(args) -> int:
 
     if args.model == "quality":
         return _cmd_bench_quality(args)
+    if args.model == "replicas":
+        from kitlib import bench_replicas
+
+        results = bench_replicas.replicas(args.method.split(",") if args.method else None, profile=args.profile,
+                                          steps=args.steps or 10)
+        print("\n".join(map(json.dumps, results)) if args.json else bench_replicas.format_replicas(results))
+        return 0
     if args.method is not None:
         raise ValueError(f"bench {args.model} takes no second name (only bench quality METHOD does). "
                          f"Received: {args.method!r}")
@@ -483,7 +488,8 @@ def build_parser() -> argparse.ArgumentParser:
                    "real dataset's name (python -m kitlib data list): fetched, verified and cached, its train split")
     p.add_argument("--out", required=True, help="run directory (resumed if it holds a checkpoint)")
     p.add_argument("--epochs", type=_positive_int, default=None, help="default: the profile's (train MODEL --help)")
-    p.add_argument("--batch-size", type=_positive_int, default=None, help="default: the profile's")
+    p.add_argument("--batch-size", type=_positive_int, default=None,
+                   help="the global batch, split over the GPUs or machines (default: the profile's per replica)")
     p.add_argument("--image-size", type=_positive_int, default=None, help="default: the profile's")
     p.add_argument("--limit", type=_positive_int, default=None,
                    help="use at most this many images (toy data: default num_images, the profile's)")
@@ -550,8 +556,13 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("bench", help="training throughput benchmark; bench quality: time-to-quality against the "
                                      "published recipes")
     p.add_argument("model", help="dcgan, cyclegan, pix2pix, gaugan, gatys (alias: style), adain, data, conv (the "
-                   "machine's float32 vs bfloat16/float16 convolution throughput), or all; or quality (then METHOD)")
-    p.add_argument("method", nargs="?", default=None, help="bench quality only: the method to measure (dcgan, cyclegan, pix2pix, ddim, vae)")
+                   "machine's float32 vs bfloat16/float16 convolution throughput), or all; or quality (then METHOD); or "
+                   "replicas (each trainable method on one device vs two logical-CPU replicas; METHOD,METHOD... "
+                   "to choose)")
+    p.add_argument("method", nargs="?", default=None, help="bench quality: the method to measure (dcgan, cyclegan, "
+                   "pix2pix, ddim, vae); bench replicas: methods, comma-separated (default: every trainable one)")
+    p.add_argument("--profile", default="quick", choices=("quick", "demo"),
+                   help="bench replicas: the profile whose networks and batch size are timed (default quick)")
     q = p.add_argument_group("bench quality METHOD")
     q.add_argument("--data", default=None, help="dcgan, ddim, vae: a folder holding train/ and heldout/ (data_real/anime_faces); cyclegan: a junyanz folder with trainA/, trainB/, testA/, testB/ (data_real/monet2photo); pix2pix: a folder holding train/ and heldout/ photos (data_real/photos)")
     q.add_argument("--minutes", default="2,5,10,20", help="snapshot budgets in minutes (default 2,5,10,20)")

@@ -2,7 +2,9 @@
 
 Each recipe builds data, models and trainer at the sizes of the active profile, read from the method registry
 (``kitlib.methods.get(NAME).defaults()``: the values of the notebook's parameters cell), trains into a run directory
-(resuming if it holds a checkpoint) and returns its path.
+(resuming if it holds a checkpoint) and returns its path. Every recipe builds and compiles its trainer inside
+``runtime.strategy().scope()``: data-parallel over several GPUs, or over several machines with ``TF_CONFIG``
+(README, "More than one machine"); ``batch_size`` is then the global batch (default: the profile's per replica).
 
 Example:
 >>> from kitlib.recipes import RECIPES
@@ -12,6 +14,7 @@ True
 
 from __future__ import annotations
 
+import functools
 import pathlib
 from typing import Callable
 
@@ -29,6 +32,22 @@ def _data(method: str, data: str | None, **kwargs):
 
     entry = methods.get(method)
     return entry.data(data or entry.default_data, **kwargs)
+
+
+def _replicas(method: str, batch_size: int | None, setup: str | None = None):
+    """``(strategy, batch_size)``: ``runtime.strategy()`` (several GPUs, logical CPUs, or machines with ``TF_CONFIG``)
+    and the run's global batch: ``batch_size`` if given, else the registry's batch per replica times the replicas.
+    A global batch that the replicas cannot share evenly is refused, naming both numbers and the fix."""
+    from kitlib import runtime
+
+    strategy = runtime.strategy()
+    replicas = strategy.num_replicas_in_sync
+    batch_size = batch_size or _defaults(method, setup)["batch_size"] * replicas
+    if batch_size % replicas:
+        raise ValueError(f"batch_size is the global batch, split evenly over the {replicas} replicas (GPUs or "
+                         f"machines) training together. Received: batch_size={batch_size}; pass a multiple of "
+                         f"{replicas}, e.g. {(batch_size // replicas + 1) * replicas}.")
+    return strategy, batch_size
 
 
 def _time_budget(minutes) -> list:
@@ -84,7 +103,8 @@ def train_dcgan(*, data=None, out, epochs=None, batch_size=None, image_size=None
 
     runtime.setup(seed=seed, precision=precision)
     d = _defaults("dcgan")
-    image_size, batch_size, loss = image_size or d["image_size"], batch_size or d["batch_size"], loss or d["loss"]
+    strategy, batch_size = _replicas("dcgan", batch_size)
+    image_size, loss = image_size or d["image_size"], loss or d["loss"]
     epochs = _budget_epochs(epochs, minutes, "dcgan")
     images, data_info = _data("dcgan", data, image_size=image_size, num_images=d["num_images"], limit=limit, seed=seed)
     batches = kdata.prepare(images, batch_size, seed=seed)
@@ -92,11 +112,13 @@ def train_dcgan(*, data=None, out, epochs=None, batch_size=None, image_size=None
     half_batch = d["half_batch"] if half_batch is None else half_batch
     if variant == "radford":
         filters = filters or d["filters"]
-    generator, discriminator = build_dcgan(variant, image_size=image_size, **({"filters": filters} if filters else {}))
     ema = d["ema"] if ema is None else (ema or None)
-    gan = train.GAN(generator, discriminator, loss=loss, half_batch=half_batch, diff_augment=diff_augment, ema=ema,
-                    seed=seed)
-    gan.compile(*(train.FusedAdam(lr, beta_1=0.5) for _ in range(2)) if lr else ())
+    with strategy.scope():  # networks, optimizers and weight average on every replica
+        generator, discriminator = build_dcgan(variant, image_size=image_size,
+                                               **({"filters": filters} if filters else {}))
+        gan = train.GAN(generator, discriminator, loss=loss, half_batch=half_batch, diff_augment=diff_augment,
+                        ema=ema, seed=seed)
+        gan.compile(*(train.FusedAdam(lr, beta_1=0.5) for _ in range(2)) if lr else ())
     run_dir = pathlib.Path(out)
     run_info = dict(data=data_identity(data, data_info), batch_size=batch_size, image_size=image_size, variant=variant,
                     filters=filters, diff_augment=diff_augment, lr=lr, ema=ema)
@@ -107,10 +129,10 @@ def train_dcgan(*, data=None, out, epochs=None, batch_size=None, image_size=None
 
 
 def _diffusion_run(model, batches, *, out, epochs, resume, budget=(), callbacks=(), **config) -> pathlib.Path:
+    """Trains a ``DiffusionModel`` built and compiled under the run's strategy."""
     from kitlib import train
     from kitlib.train.run_dir import data_identity
 
-    model.compile()
     run_dir = pathlib.Path(out)
     config["data"] = data_identity(config["data"].get("source"), config["data"])
     callbacks = [train.SampleGrid(run_dir, show=False, ncols=6 if model.conditional else 8), train.LossHistory(run_dir),
@@ -131,13 +153,16 @@ def train_ddim(*, data=None, out, epochs=None, batch_size=None, image_size=None,
 
     runtime.setup(seed=seed, precision=precision)
     d = _defaults("ddim")
-    image_size, batch_size, loss = image_size or d["image_size"], batch_size or d["batch_size"], loss or d["loss"]
+    strategy, batch_size = _replicas("ddim", batch_size)
+    image_size, loss = image_size or d["image_size"], loss or d["loss"]
     epochs = _budget_epochs(epochs, minutes, "ddim")
     variant, sampling_steps = variant or d["unet"], sampling_steps or d["sampling_steps"]
     images, data_info = _data("ddim", data, image_size=image_size, num_images=d["num_images"], limit=limit, seed=seed)
     batches = kdata.prepare(images, batch_size, seed=seed)
-    network = diffusion_unet(image_size, **DIFFUSION_UNET_VARIANTS[variant])
-    model = DiffusionModel(network, loss=loss, sampling_steps=sampling_steps, seed=seed)
+    with strategy.scope():  # network, optimizer and weight average on every replica
+        network = diffusion_unet(image_size, **DIFFUSION_UNET_VARIANTS[variant])
+        model = DiffusionModel(network, loss=loss, sampling_steps=sampling_steps, seed=seed)
+        model.compile()
     return _diffusion_run(model, batches, out=out, epochs=epochs, resume=resume, budget=budget, callbacks=callbacks,
                           data=data_info, batch_size=batch_size, image_size=image_size, variant=variant)
 
@@ -163,7 +188,8 @@ def train_palette(*, data=None, out, epochs=None, batch_size=None, image_size=No
                          f"images. Received: {spec!r}")
     runtime.setup(seed=seed, precision=precision)
     d = _defaults("palette")
-    image_size, batch_size, loss = image_size or d["image_size"], batch_size or d["batch_size"], loss or d["loss"]
+    strategy, batch_size = _replicas("palette", batch_size)
+    image_size, loss = image_size or d["image_size"], loss or d["loss"]
     epochs = _budget_epochs(epochs, minutes, "palette")
     variant, sampling_steps, min_cell = variant or d["unet"], sampling_steps or d["sampling_steps"], min_cell or d["min_cell"]
     if spec == "toy:pixel_art":
@@ -178,8 +204,10 @@ def train_palette(*, data=None, out, epochs=None, batch_size=None, image_size=No
         data_info = {"source": str(pathlib.Path(spec).resolve()), "limit": limit}
     conditions, targets = (np.stack(x) for x in zip(*pairs.take(8).as_numpy_iterator()))
     batches = kdata.prepare(pairs, batch_size, seed=seed)
-    network = diffusion_unet(image_size, condition_channels=3, **DIFFUSION_UNET_VARIANTS[variant])
-    model = DiffusionModel(network, loss=loss, sampling_steps=sampling_steps, num_samples=8, seed=seed)
+    with strategy.scope():  # network, optimizer and weight average on every replica
+        network = diffusion_unet(image_size, condition_channels=3, **DIFFUSION_UNET_VARIANTS[variant])
+        model = DiffusionModel(network, loss=loss, sampling_steps=sampling_steps, num_samples=8, seed=seed)
+        model.compile()
     model.set_sample_inputs(conditions, targets)
     return _diffusion_run(model, batches, out=out, epochs=epochs, resume=resume, budget=budget, callbacks=callbacks,
                           data=data_info, batch_size=batch_size, image_size=image_size, variant=variant)
@@ -199,7 +227,7 @@ def train_cyclegan(*, data=None, out, epochs=None, batch_size=None, image_size=N
     PatchGAN, BCE, cell sizes >= ``min_cell``, pixel-grid score tracked); the others the junyanz/Kaggle one (ResNet
     generator, PatchGAN 70x70). The first 4 images of each domain are held out for the per-epoch measurements.
     Data-parallel under ``runtime.strategy()`` (several GPUs, or several machines with ``TF_CONFIG``), as notebook
-    02: ``batch_size`` is the global batch (default: the profile's per replica), the image pool is off there.
+    02: ``batch_size`` is the global batch (default: the profile's per replica); the image pool is replica-aware.
     """
     from kitlib import data as kdata
     from kitlib import runtime, train
@@ -210,15 +238,10 @@ def train_cyclegan(*, data=None, out, epochs=None, batch_size=None, image_size=N
 
     budget = _time_budget(minutes)
     runtime.setup(seed=seed, precision=precision)
-    strategy = runtime.strategy()
-    replicas = strategy.num_replicas_in_sync
     setup = "pixel_art" if "pixel" in (data or "").lower() else None  # notebook 03's setup, else notebook 02's
     pixel, d = setup is not None, _defaults("cyclegan", setup)
+    strategy, batch_size = _replicas("cyclegan", batch_size, setup)
     image_size, filters = image_size or d["image_size"], filters or d["filters"]
-    batch_size = batch_size or d["batch_size"] * replicas
-    if batch_size % replicas:
-        raise ValueError(f"batch_size must be a multiple of the {replicas} replicas (GPUs or machines) training together"
-                         f". Received: batch_size={batch_size}; pass {(batch_size // replicas + 1) * replicas}.")
     if not epochs and minutes is None and resume:  # resumed without --epochs: the run keeps its own length
         epochs = saved_epochs(out)
     epochs = _budget_epochs(epochs, minutes, "cyclegan", setup)
@@ -243,9 +266,8 @@ def train_cyclegan(*, data=None, out, epochs=None, batch_size=None, image_size=N
     def compile_for(epochs):  # junyanz: constant learning rate for the first half of the epochs, then linear to 0
         gan.compile(constant_steps=(epochs - epochs // 2) * steps, decay_steps=(epochs // 2) * steps)
 
-    with strategy.scope():  # networks and optimizers on every replica; the image pool is not replica-aware yet
-        gan = build_cyclegan(generator, discriminator, image_size=image_size, filters=filters, loss=loss, seed=seed,
-                             **({} if replicas == 1 else {"pool_size": 0}))
+    with strategy.scope():  # networks, optimizers and the image pool on every replica
+        gan = build_cyclegan(generator, discriminator, image_size=image_size, filters=filters, loss=loss, seed=seed)
     gan.set_sample_inputs(held_a, held_b, cycle=True)
     run_dir = pathlib.Path(out)
     run_info = dict(data=data_identity(data, info), batch_size=batch_size, image_size=image_size,
@@ -260,7 +282,8 @@ def train_cyclegan(*, data=None, out, epochs=None, batch_size=None, image_size=N
 
 
 def train_gaugan(*, data=None, out, epochs=None, batch_size=None, image_size=None, seed=0, precision="auto",
-                 limit=None, resume=True, num_classes=None, ngf=None, use_encoder=None, minutes=None) -> pathlib.Path:
+                 limit=None, resume=True, num_classes=None, ngf=None, use_encoder=None, minutes=None,
+                 callbacks=()) -> pathlib.Path:
     """GauGAN / SPADE (notebook 06) on the toy landscapes + label maps (``toy:landscapes``, the default), or a folder
     holding ``images/`` and ``labels/`` (class-id PNGs with the images' file names; ``num_classes`` defaults to the
     largest id found + 1, 255 = dontcare). The exported generator turns label PNGs into images with
@@ -283,7 +306,8 @@ def train_gaugan(*, data=None, out, epochs=None, batch_size=None, image_size=Non
                          f"Received: {spec!r}")
     runtime.setup(seed=seed, precision=precision)
     d = _defaults("gaugan")
-    image_size, batch_size, ngf = image_size or d["image_size"], batch_size or d["batch_size"], ngf or d["ngf"]
+    strategy, batch_size = _replicas("gaugan", batch_size)
+    image_size, ngf = image_size or d["image_size"], ngf or d["ngf"]
     epochs = _budget_epochs(epochs, minutes, "gaugan")
     use_encoder = d["use_encoder"] if use_encoder is None else use_encoder
     if spec == "toy:landscapes":
@@ -304,16 +328,18 @@ def train_gaugan(*, data=None, out, epochs=None, batch_size=None, image_size=Non
         data_info = {"source": str(root.resolve()), "limit": limit, "num_classes": num_classes}
     batches = kdata.prepare(pairs, batch_size, seed=seed)
     images, labels = next(iter(batches))
-    generator, discriminator, encoder = build_gaugan(image_size, num_classes, ngf=ngf, ndf=min(64, 2 * ngf),
-                                                     spade_hidden=min(128, 2 * ngf), use_encoder=use_encoder)
-    gaugan = GauGAN(generator, discriminator, encoder, palette=palette, seed=seed)
-    gaugan.compile()
+    with strategy.scope():  # networks and optimizers on every replica
+        generator, discriminator, encoder = build_gaugan(image_size, num_classes, ngf=ngf, ndf=min(64, 2 * ngf),
+                                                         spade_hidden=min(128, 2 * ngf), use_encoder=use_encoder)
+        gaugan = GauGAN(generator, discriminator, encoder, palette=palette, seed=seed)
+        gaugan.compile()
     gaugan.set_sample_inputs(labels[:4], images[:4])
     run_dir = pathlib.Path(out)
     run_info = dict(data=data_identity(data, data_info), batch_size=batch_size, image_size=image_size, ngf=ngf)
-    callbacks = [train.SampleGrid(run_dir, show=False, ncols=6), train.LossHistory(run_dir), train.NaNGuard(), *budget]
+    callbacks = [train.SampleGrid(run_dir, show=False, ncols=6), train.LossHistory(run_dir), train.NaNGuard(), *budget,
+                 *callbacks]
     _fit(gaugan, batches, epochs=epochs, run_dir=run_dir, resume=resume, callbacks=callbacks, run_info=run_info)
-    if spec == "toy:landscapes":
+    if spec == "toy:landscapes" and runtime.is_chief():  # another worker's run directory is temporary
         gaugan_label_fidelity(run_dir, seed=seed)
     return run_dir
 
@@ -448,7 +474,8 @@ def train_pix2pix(*, data=None, out, epochs=None, batch_size=None, image_size=No
     setup = "photos" if photos else None  # the registry's real-photo recipe, else the paper's
     d = _defaults("pix2pix", setup)
     image_size = image_size or d["image_size"]
-    loss, test_mode, batch_size = loss or d["loss"], test_mode or d["test_mode"], batch_size or d["batch_size"]
+    strategy, batch_size = _replicas("pix2pix", batch_size, setup)
+    loss, test_mode = loss or d["loss"], test_mode or d["test_mode"]
     epochs = _budget_epochs(epochs, minutes, "pix2pix", setup)
     filters = filters or d["filters"]
     ema = d["ema"] if ema is None else (ema or None)
@@ -476,9 +503,10 @@ def train_pix2pix(*, data=None, out, epochs=None, batch_size=None, image_size=No
         sample = next(iter(pairs.take(4).batch(4)))
         data_info = {"source": str(pathlib.Path(spec).resolve()), "task": "A|B pairs, input on the left",
                      "limit": limit}
-    p2p = build_pix2pix((image_size, image_size, 3), loss=loss, patch=patch, filters=filters, test_mode=test_mode,
-                        ema=ema, seed=seed)
-    p2p.compile()
+    with strategy.scope():  # networks, optimizers and weight average on every replica
+        p2p = build_pix2pix((image_size, image_size, 3), loss=loss, patch=patch, filters=filters,
+                            test_mode=test_mode, ema=ema, seed=seed)
+        p2p.compile()
     p2p.set_sample_inputs(*(kdata.to_float(x) for x in sample))
     run_dir = pathlib.Path(out)
     run_info = dict(data=data_identity(data, data_info), batch_size=batch_size, image_size=image_size, filters=filters,
@@ -486,7 +514,7 @@ def train_pix2pix(*, data=None, out, epochs=None, batch_size=None, image_size=No
     callbacks = [train.SampleGrid(run_dir, show=False, ncols=3), train.LossHistory(run_dir), train.NaNGuard(), *budget,
                  *callbacks]
     _fit(p2p, batches, epochs=epochs, run_dir=run_dir, resume=resume, callbacks=callbacks, run_info=run_info)
-    if test is not None:
+    if test is not None and runtime.is_chief():  # another worker's run directory is temporary
         inputs, targets = test
         other = "eval" if test_mode == "paper" else "paper"
         outputs = {mode: p2p.translate(kdata.to_float(inputs), test_mode=mode) for mode in (test_mode, other)}
@@ -524,7 +552,19 @@ def recipe(name: str) -> Callable[..., pathlib.Path]:
     if method.recipe is None:
         raise ValueError(f"Method {name!r} has no headless recipe (train it in notebooks/{method.notebook}.ipynb). "
                          f"Trainable from the command line: {trainable()}")
-    return method.recipe
+    return _replicated(name, method.recipe)
+
+
+def _replicated(name: str, method_recipe: Callable[..., pathlib.Path]) -> Callable[..., pathlib.Path]:
+    """A registry entry's own recipe (the VAE's ``train_vae``) run under ``runtime.strategy()`` as the recipes above:
+    it builds and compiles inside ``strategy.scope()``, and ``batch_size`` is the global batch (``_replicas``)."""
+
+    @functools.wraps(method_recipe)
+    def run(**kwargs) -> pathlib.Path:
+        strategy, kwargs["batch_size"] = _replicas(name, kwargs.get("batch_size"))
+        with strategy.scope():
+            return method_recipe(**kwargs)
+    return run
 
 
 def trainable() -> list[str]:

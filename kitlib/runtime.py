@@ -396,6 +396,7 @@ def choose_xla(choice: str = "auto", device: Device | None = None) -> tuple[bool
 
 
 _MULTI_WORKER: list = []  # the process's MultiWorkerMirroredStrategy (TensorFlow allows one)
+_MIRRORED: dict = {}  # the process's MirroredStrategy over these devices (see strategy())
 _WORKER_DIRS: set[str] = set()  # the temporary run directories of worker_run_dir, open now
 
 
@@ -441,6 +442,80 @@ def is_chief() -> bool:
     return task[0] == "chief" or (task == ("worker", 0) and "chief" not in cluster)
 
 
+def cluster_tasks() -> list[tuple[str, int, str]]:
+    """The tasks of ``TF_CONFIG``'s cluster as ``(task type, index, "host:port")``, in TensorFlow's replica order
+    (the chief first, then the workers); ``[]`` without ``TF_CONFIG``.
+
+    Example:
+    >>> os.environ["TF_CONFIG"] = '{"cluster": {"worker": ["a:2222", "b:2222"]}, "task": {"type": "worker", "index": 1}}'
+    >>> cluster_tasks()
+    [('worker', 0, 'a:2222'), ('worker', 1, 'b:2222')]
+    >>> del os.environ["TF_CONFIG"]
+    """
+    if cluster_task() is None:
+        return []
+    cluster = json.loads(os.environ["TF_CONFIG"])["cluster"]
+    return [(kind, i, host) for kind in ("chief", "worker") for i, host in enumerate(cluster.get(kind, []))]
+
+
+def task_name(task_type: str, index: int) -> str:
+    """``"worker 1 (10.0.0.2:12345)"``: a task of ``TF_CONFIG``'s cluster as messages name it.
+
+    Example:
+    >>> os.environ["TF_CONFIG"] = '{"cluster": {"worker": ["a:2222", "b:2222"]}, "task": {"type": "worker", "index": 1}}'
+    >>> task_name("worker", 0)
+    'worker 0 (a:2222)'
+    >>> del os.environ["TF_CONFIG"]
+    """
+    hosts = {(kind, i): host for kind, i, host in cluster_tasks()}
+    return f"{task_type} {index} ({hosts.get((task_type, index), 'not in TF_CONFIG')})"
+
+
+# What a lost peer looks like in TensorFlow's error (measured on TF 2.20 and 2.21): a killed peer closes its
+# sockets ("Socket closed" from /job:worker/replica:0/task:0), a frozen or unreachable one stops its heartbeats
+# (the coordination service names it: "tasks are unhealthy (stopped sending heartbeats): /job:worker/replica:0/task:1"),
+# and an unreachable coordination service leader (the chief) times out our heartbeat RPC.
+_PEER = re.compile(r"/job:(chief|worker)/(?:replica:\d+/)?task:(\d+)")
+PEER_LOST_SECONDS = 60  # the bound README states; TensorFlow's heartbeat timeout is 10 s (measured 1 to 11 s)
+
+
+def lost_worker(error: BaseException) -> str | None:
+    """The message for ``error`` when it says that a machine of the cluster is gone (killed, frozen, unreachable):
+    which task was lost and how to resume; None for any other error, or without ``TF_CONFIG``.
+
+    TensorFlow's coordination service (on the chief) expects a heartbeat from every task; a task silent for 10 s,
+    or a closed connection, aborts every collective of the others with ``UnavailableError`` (or
+    ``DeadlineExceededError`` when the chief itself is unreachable), so no worker waits forever.
+
+    Example:
+    >>> os.environ["TF_CONFIG"] = '{"cluster": {"worker": ["a:2222", "b:2222"]}, "task": {"type": "worker", "index": 0}}'
+    >>> import tensorflow as tf
+    >>> print(lost_worker(tf.errors.UnavailableError(None, None, "Collective ops is aborted by: The following "
+    ...       "tasks are unhealthy (stopped sending heartbeats):\\n/job:worker/replica:0/task:1")))  # doctest: +ELLIPSIS
+    Lost worker 1 (b:2222) of the cluster: ...
+    >>> del os.environ["TF_CONFIG"]
+    """
+    me = cluster_task()
+    if me is None:
+        return None
+    import tensorflow as tf
+
+    if not isinstance(error, (tf.errors.UnavailableError, tf.errors.DeadlineExceededError,
+                                            tf.errors.CancelledError, tf.errors.AbortedError)):
+        return None
+    text = str(error)
+    named = [(kind, int(i)) for kind, i in _PEER.findall(text.split("unhealthy", 1)[-1])]
+    lost = [task for task in dict.fromkeys(named) if task != me]
+    if not lost:  # our heartbeat to the coordination service (on the chief) timed out: the chief is gone
+        lost = [next((kind, i) for kind, i, _ in cluster_tasks())]
+    first_line = next((line.strip() for line in text.splitlines() if "aborted by" in line or "Error" in line),
+                      text.strip().splitlines()[0] if text.strip() else type(error).__name__)
+    return (f"Lost {', '.join(task_name(*task) for task in lost)} of the cluster: it stopped answering (killed, "
+            f"frozen or unreachable), so {task_name(*me)} stopped too (TensorFlow: {first_line[:200]}). The chief's "
+            f"run directory keeps its last checkpoint. Fix: restart the lost machine, then run the same command on "
+            f"every machine: it resumes exactly from that checkpoint.")
+
+
 @contextlib.contextmanager
 def worker_run_dir(run_dir):
     """Yields where this process writes a run: ``run_dir`` on the chief; on the other workers of a cluster, a new
@@ -469,8 +544,9 @@ def strategy():
     """Returns a ``tf.distribute`` strategy: MultiWorkerMirrored when ``TF_CONFIG`` is set (several machines, see
     ``cluster_task``; one instance per process, made before any other TensorFlow work), Mirrored over the GPUs when
     there are several (Kaggle's 2x T4), Mirrored over the logical CPUs when several were configured (how the tests
-    run the same data-parallel code path on a CPU), else the default strategy. Build models and call ``compile``
-    inside ``with strategy.scope():`` and feed global batches of a multiple of ``strategy.num_replicas_in_sync``.
+    run the same data-parallel code path on a CPU), else the default strategy; the same instance on every call.
+    Build models and call ``compile`` inside ``with strategy.scope():`` and feed global batches of a multiple of
+    ``strategy.num_replicas_in_sync``.
 
     Example:
     >>> strategy().num_replicas_in_sync >= 1   # doctest: +SKIP
@@ -482,12 +558,19 @@ def strategy():
         if not _MULTI_WORKER:
             _MULTI_WORKER.append(tf.distribute.MultiWorkerMirroredStrategy())
         return _MULTI_WORKER[0]
+    # One MirroredStrategy per process too: each new instance numbers its collective operations from the start
+    # again, so a second model trained in the same process (a re-run notebook cell, a loop over models) could meet
+    # the first one's collectives and fail with "Shape mismatch in the collective instance" (measured here).
+    devices = None
     if len(tf.config.list_physical_devices("GPU")) > 1:
-        return tf.distribute.MirroredStrategy()
-    cpus = tf.config.list_logical_devices("CPU")
-    if not tf.config.list_physical_devices("GPU") and len(cpus) > 1:
-        return tf.distribute.MirroredStrategy([d.name for d in cpus])
-    return tf.distribute.get_strategy()
+        devices = tuple(d.name for d in tf.config.list_logical_devices("GPU"))
+    elif not tf.config.list_physical_devices("GPU") and len(tf.config.list_logical_devices("CPU")) > 1:
+        devices = tuple(d.name for d in tf.config.list_logical_devices("CPU"))
+    if devices is None:
+        return tf.distribute.get_strategy()
+    if devices not in _MIRRORED:
+        _MIRRORED[devices] = tf.distribute.MirroredStrategy(list(devices))
+    return _MIRRORED[devices]
 
 
 # --------------------------------------------------------------------------------------------------------- setup

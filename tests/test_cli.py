@@ -318,9 +318,40 @@ def test_verbose_brings_tensorflow_log_lines_back():
                for line in done.stderr.splitlines()), done.stderr
 
 
-def test_train_on_several_machines_is_refused_where_the_recipe_is_single_machine(tmp_path, monkeypatch, capsys):
-    monkeypatch.setenv("TF_CONFIG", json.dumps({"cluster": {"worker": ["localhost:1", "localhost:2"]},
-                                                "task": {"type": "worker", "index": 0}}))
-    assert cli.main(TRAIN + ["--out", str(tmp_path / "run")]) == 2
-    assert "only train cyclegan supports" in capsys.readouterr().err
-    assert not (tmp_path / "run").exists()
+def test_every_recipe_refuses_a_global_batch_its_replicas_cannot_share(tmp_path, monkeypatch, capsys):
+    """Two replicas (as two machines or GPUs give): `--batch-size 3` is refused by every method, naming both numbers
+    and a batch that works, before anything is built or written."""
+    import contextlib
+    import types
+
+    from kitlib import recipes, runtime
+
+    two = types.SimpleNamespace(num_replicas_in_sync=2, scope=contextlib.nullcontext)
+    monkeypatch.setattr(runtime, "strategy", lambda: two)
+    for method in recipes.trainable():
+        assert cli.main(["train", method, "--batch-size", "3", "--out", str(tmp_path / method)]) == 2, method
+        err = capsys.readouterr().err
+        assert "split evenly over the 2 replicas" in err and "batch_size=3; pass a multiple of 2, e.g. 4" in err, err
+        assert not (tmp_path / method).exists()
+
+
+def test_a_run_resumed_on_another_number_of_replicas_is_refused_unless_allowed(dcgan_run, tmp_path, monkeypatch,
+                                                                                capsys):
+    """The run's identity records its replicas; as if it had trained on two machines of one replica each, the
+    one-replica resume is refused naming both counts and the ways out, and KITLIB_ALLOW_REPLICA_CHANGE=1 continues."""
+    run = tmp_path / "run"
+    shutil.copytree(dcgan_run, run)
+    config, meta = json.loads((run / "config.json").read_text()), json.loads((run / "kitlib_meta.json").read_text())
+    assert (config["replicas"], config["workers"]) == (meta["identity"]["replicas"], meta["identity"]["workers"]) == (1, 1)
+    meta["identity"].update(replicas=2, workers=2)
+    (run / "kitlib_meta.json").write_text(json.dumps(meta))
+    more = TRAIN[:2] + ["--epochs", "2"] + TRAIN[4:] + ["--out", str(run)]
+    assert cli.main(more) == 2
+    err = capsys.readouterr().err
+    assert "trained on 2 replica(s) on 2 machine(s) and this process has 1 replica(s) on 1 machine(s)" in err, err
+    assert "Run it on 2 replica(s) again" in err and "KITLIB_ALLOW_REPLICA_CHANGE=1" in err and "--no-resume" in err
+    assert json.loads((run / "kitlib_meta.json").read_text()) == meta  # nothing changed
+    monkeypatch.setenv("KITLIB_ALLOW_REPLICA_CHANGE", "1")
+    assert cli.main(more) == 0
+    assert "continues on 1 replica(s) on 1 machine(s)" in capsys.readouterr().out
+    assert json.loads((run / "kitlib_meta.json").read_text())["identity"]["replicas"] == 1

@@ -104,3 +104,48 @@ def test_notebooks_speak_to_students(path):
     if re.search(r"\b[Tt]he report\b|\breport's", text):
         assert re.search(r"student (report|project)", text), f"{path.name}: says 'report' without saying whose"
     assert "Which interruptions this covers" in text, f"{path.name}: the resume story names no cases"
+
+
+def _cells(path, kind: str) -> list[str]:
+    return ["".join(c["source"]) for c in json.loads(path.read_text(encoding="utf-8"))["cells"] if c["cell_type"] == kind]
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=IDS)
+def test_catalogue_data_is_measured_on_its_held_out_split(path):
+    """A notebook that resolves ``DATA`` by name keeps the held-out split and uses it after that line (issue 26)."""
+    code = _cells(path, "code")
+    first = next((i for i, source in enumerate(code) if "resolve_data(" in source), None)
+    if first is None:
+        pytest.skip(f"{path.name} takes no DATA")
+    assert re.search(r"^DATA, HELDOUT = data\.resolve_data\(", code[first], re.M), f"{path.name}: HELDOUT not kept"
+    after = "\n".join(code[first:]).replace("DATA, HELDOUT = data.resolve_data(", "", 1)
+    assert re.search(r"\bHELDOUT\b", after), f"{path.name}: HELDOUT is never used after resolve_data"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=IDS)
+def test_training_builds_under_the_distribution_strategy(path):
+    """Every ``X.compile()`` of a notebook runs inside ``with strategy.scope():`` (or in a function handed to
+    ``train.fit_for_budget``, which compiles inside the model's scope), the strategy comes from ``runtime.strategy()``,
+    and a markdown cell says what the scope does for a student (issue 27)."""
+    code = _cells(path, "code")
+    compiles = 0
+    for source in code:
+        tree = ast.parse(source)
+        parents = {child: node for node in ast.walk(tree) for child in ast.iter_child_nodes(node)}
+        for node in ast.walk(tree):
+            if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "compile"
+                    and ast.unparse(node.func.value) != "re"):
+                continue
+            compiles += 1
+            scopes, up = [], parents.get(node)
+            while up is not None:
+                scopes.append(up)
+                up = parents.get(up)
+            inside = any(isinstance(s, ast.With) and any(ast.unparse(i.context_expr) == "strategy.scope()"
+                                                         for i in s.items) for s in scopes)
+            in_function = any(isinstance(s, ast.FunctionDef) for s in scopes)
+            assert inside or in_function, f"{path.name}: {ast.unparse(node)} outside `with strategy.scope():`"
+    if compiles:
+        assert any("strategy = runtime.strategy()" in source for source in code), f"{path.name}: no runtime.strategy()"
+        text = "\n".join(_cells(path, "markdown"))
+        assert "strategy.scope()" in text and "2×T4" in text, f"{path.name}: no sentence on the strategy scope"

@@ -125,3 +125,28 @@ def test_cluster_task_reads_tf_config(monkeypatch, tmp_path):
         monkeypatch.setenv("TF_CONFIG", bad)
         with pytest.raises(ValueError, match="TF_CONFIG"):
             runtime.cluster_task()
+
+
+def test_lost_worker_names_the_machine_from_tensorflows_error(monkeypatch):
+    """The three errors measured when a peer of a two-process cluster is killed (SIGKILL) or frozen (SIGSTOP; a
+    machine gone without closing its connections) on TF 2.20/2.21; the first line of each, as TensorFlow words it."""
+    import json
+
+    import tensorflow as tf
+
+    hosts = {"worker": ["10.0.0.1:2222", "10.0.0.2:2222"]}
+    heartbeats = ("Collective ops is aborted by: Error reported from /job:worker/task:1: The following tasks are "
+                  "unhealthy (stopped sending heartbeats):\n/job:worker/replica:0/task:1\nThe tasks have crashed.")
+    closed = ("Collective ops is aborted by: Socket closed\nAdditional GRPC error information from remote target "
+              "/job:worker/replica:0/task:0 while calling /tensorflow.WorkerService/CompleteInstance")
+    deadline = "Collective ops is aborted by: Deadline Exceeded\nRPC: /tensorflow.CoordinationService/Heartbeat"
+    for me, error, lost in ((0, tf.errors.UnavailableError(None, None, heartbeats), "worker 1 (10.0.0.2:2222)"),
+                            (1, tf.errors.UnavailableError(None, None, closed), "worker 0 (10.0.0.1:2222)"),
+                            (1, tf.errors.DeadlineExceededError(None, None, deadline), "worker 0 (10.0.0.1:2222)")):
+        monkeypatch.setenv("TF_CONFIG", json.dumps({"cluster": hosts, "task": {"type": "worker", "index": me}}))
+        message = runtime.lost_worker(error)
+        assert message.startswith(f"Lost {lost} of the cluster") and "run the same command on every machine" in message
+        assert f"so worker {me} " in message, message
+    assert runtime.lost_worker(ValueError("batch_size")) is None  # any other error stays as it is
+    monkeypatch.delenv("TF_CONFIG")
+    assert runtime.lost_worker(tf.errors.UnavailableError(None, None, heartbeats)) is None  # one machine

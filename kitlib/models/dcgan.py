@@ -27,7 +27,8 @@ import keras
 from keras import layers
 
 from kitlib._deprecation import deprecated_alias
-from kitlib.models.layers import FastConv2D, FastConv2DTranspose, FusedBatchNormalization, LeakyReLU
+from kitlib.models.layers import (FastConv2D, FastConv2DTranspose, FusedBatchNormalization, LeakyReLU,
+                                  ReplicaDropout)
 
 IMAGE_SIZES = (32, 64, 128)
 DCGAN_DISCRIMINATOR_NORMS = ("batch", "layer", "none")
@@ -121,8 +122,8 @@ def report_discriminator(image_size: int = 64, *, name: str = "report_discrimina
         x = layers.Conv2D(64, 3, strides=2, padding="same", name=f"conv{i}")(x)
         x = LeakyReLU(0.2, name=f"conv{i}_lrelu")(x)
     x = layers.Flatten(name="flatten")(x)
-    x = layers.Dropout(0.4, name="dropout1")(x)
-    x = layers.Dropout(0.4, name="dropout2")(x)
+    x = ReplicaDropout(0.4, name="dropout1")(x)
+    x = ReplicaDropout(0.4, name="dropout2")(x)
     logits = layers.Dense(1, dtype="float32", name="logits")(x)
     return keras.Model(images, logits, name=name)
 

@@ -9,6 +9,9 @@ numerically, values and gradients (see the tests), and runs much faster on CPU.
 single fused kernel (Keras 3 computes it as separate moments/subtract/multiply ops in float32): same weights, moving
 statistics and outputs, 2-4x faster per layer on CPU.
 
+`ReplicaDropout` is `keras.layers.Dropout` whose masks under several replicas are those of one device (the builders'
+dropout layers).
+
 `FastConv2D` and `FastConv2DTranspose` are the Keras convolutions, computed on the CPU in an equal form that
 oneDNN runs faster where its own kernels are slow: over a few pixels (a U-Net's innermost blocks: batch 1, 1x1 to
 16x16 maps, 512-1024 channels) as one matrix product, 1.2-3.7x faster; and a stride-1 convolution to a few output
@@ -89,8 +92,9 @@ class FusedBatchNormalization(keras.layers.BatchNormalization):
     updates as the Keras layer (tested against it). In training mode on 4-D channels-last input it calls TensorFlow's
     fused batch norm (one kernel forward, one backward; statistics in float32 for bfloat16/float16 inputs), 2-4x
     faster per layer on CPU than Keras 3's separate float32 ops; everything else (inference, masks, renorm,
-    `synchronized=True`, other ranks or axes) is the Keras layer's own code. The kernel raises an `epsilon` below
-    1.001e-5 to 1.001e-5 (cuDNN's limit), a change far below float32 resolution of the variance for real activations.
+    `synchronized=True` with several replicas in sync, other ranks or axes) is the Keras layer's own code. The
+    kernel raises an `epsilon` below 1.001e-5 to 1.001e-5 (cuDNN's limit), a change far below float32 resolution of
+    the variance for real activations.
 
     Args:
         Those of `keras.layers.BatchNormalization`.
@@ -105,8 +109,11 @@ class FusedBatchNormalization(keras.layers.BatchNormalization):
 
     def _fused(self, inputs, training, mask) -> bool:
         # `renorm` exists from Keras 3.14 on; on older Keras the layer has no such option (so it is off).
+        # `synchronized` only matters with several replicas in sync: a network trained on several devices runs the
+        # same fused kernel on one.
+        replica = tf.distribute.get_replica_context()
         return (bool(training) and self.trainable and mask is None and not getattr(self, "renorm", False)
-                and not self.synchronized
+                and not (self.synchronized and replica is not None and replica.num_replicas_in_sync > 1)
                 and len(inputs.shape) == 4 and self.axis in (-1, 3)
                 and inputs.dtype in (tf.float32, tf.bfloat16, tf.float16))
 
@@ -329,6 +336,37 @@ def leaky_relu(x, negative_slope: float = 0.2):
 
 
 @keras.saving.register_keras_serializable(package="kitlib")
+class ReplicaDropout(keras.layers.Dropout):
+    """`keras.layers.Dropout` whose masks under several replicas (``tf.distribute``) are those of one device.
+
+    Every replica's copy of the layer's seed generator holds the same state, so the Keras layer draws the same masks
+    on every replica: row ``r`` of each replica's share gets the mask of row ``r`` of the first. This layer draws the
+    masks of the whole global batch (identical on every replica) and keeps this replica's rows, so each row gets the
+    mask one device would give it. With one replica, or outside training, it is the Keras layer. A ``noise_shape``
+    with a fixed first entry (one mask shared by the rows) is drawn as the Keras layer does.
+
+    Example:
+    >>> import numpy as np
+    >>> y = ReplicaDropout(0.5, seed=0)(np.ones((2, 4), "float32"), training=True)
+    >>> sorted(set(y.numpy().ravel().tolist())) in ([0.0, 2.0], [0.0], [2.0])
+    True
+    """
+
+    def call(self, inputs, training=False):
+        replica = tf.distribute.get_replica_context()
+        replicas = 1 if replica is None else replica.num_replicas_in_sync
+        shared = self.noise_shape is not None and self.noise_shape[0] is not None
+        if not training or self.rate == 0 or replicas == 1 or shared:
+            return super().call(inputs, training=training)
+        shape = tf.shape(inputs)
+        ones = tf.ones(tf.concat([[shape[0] * replicas], shape[1:]], 0), inputs.dtype)
+        # x * (scale * keep) rounds as the one-device x * scale * keep: the same values, row for row
+        mask = keras.random.dropout(ones, self.rate, noise_shape=self.noise_shape, seed=self.seed_generator)
+        start = replica.replica_id_in_sync_group * shape[0]
+        return inputs * tf.ensure_shape(mask[start:start + shape[0]], inputs.shape)
+
+
+@keras.saving.register_keras_serializable(package="kitlib")
 class LeakyReLU(keras.layers.LeakyReLU):
     """`keras.layers.LeakyReLU` computed by ``leaky_relu`` above (its gradient reads the output; see why there).
 
@@ -484,4 +522,4 @@ def normalization_layer(norm: str, name: str) -> keras.layers.Layer | None:
 # The custom layers of the convolutional builders: what a saved DCGAN, CycleGAN, pix2pix or diffusion network may
 # hold (``kitlib.method.Method.custom_layers`` lists them so loading never depends on an earlier import).
 CONV_LAYERS = (InstanceNormalization, FusedBatchNormalization, FastConv2D, FastConv2DTranspose, LeakyReLU,
-               ReflectionPadding2D)
+               ReflectionPadding2D, ReplicaDropout)

@@ -20,7 +20,7 @@ from __future__ import annotations
 import keras
 
 from kitlib.models.layers import (NORMS, FastConv2D, ReflectionPadding2D, check_image_shape,  # noqa: F401  (NORMS re-exported)
-                                  gan_initializer, normalization_layer)
+                                  ReplicaDropout, gan_initializer, normalization_layer)
 
 RESNET_VARIANTS = {"resnet_9blocks": 9, "resnet_6blocks": 6}
 
@@ -109,7 +109,7 @@ def resnet_generator(
         y = ReflectionPadding2D(1, name=f"{p}_pad1")(x)
         y = _conv_norm_act(y, conv(channels, 3, f"{p}_conv1"), norm, f"{p}_norm1", keras.layers.ReLU(name=f"{p}_relu"))
         if dropout > 0:
-            y = keras.layers.Dropout(dropout, name=f"{p}_dropout")(y)
+            y = ReplicaDropout(dropout, name=f"{p}_dropout")(y)
         y = ReflectionPadding2D(1, name=f"{p}_pad2")(y)
         y = _conv_norm_act(y, conv(channels, 3, f"{p}_conv2"), norm, f"{p}_norm2", None)
         x = keras.layers.Add(name=f"{p}_add")([x, y])

@@ -6,7 +6,7 @@ import math
 
 import keras
 
-from kitlib.models.layers import FastConv2D, FastConv2DTranspose, LeakyReLU
+from kitlib.models.layers import FastConv2D, FastConv2DTranspose, LeakyReLU, ReplicaDropout
 from kitlib.models.layers import NORMS, check_image_shape, gan_initializer, normalization_layer
 
 UNET_VARIANTS = {"unet_256": 8, "unet_128": 7}
@@ -35,8 +35,9 @@ def unet_generator(
     layer have no bias. The convolutions are `FastConv2D` / `FastConv2DTranspose`: the Keras layers, with the
     few-pixel innermost blocks computed as matrix products on CPUs (where oneDNN is slowest).
 
-    The dropouts are real `keras.layers.Dropout` layers: pix2pix keeps them on at test time by calling the model
-    with `training=True`, which is its only source of noise.
+    The dropouts are real `keras.layers.Dropout` layers (`ReplicaDropout`, whose masks under several replicas are
+    one device's): pix2pix keeps them on at test time by calling the model with `training=True`, which is its only
+    source of noise.
 
     Why the innermost block has no norm by default: with `num_downs = log2(size)` the bottleneck is 1x1, where
     instance norm (and batch norm at batch size 1) subtracts the only value there is, so the innermost features
@@ -112,7 +113,7 @@ def unet_generator(
         if norm != "none":
             x = normalization_layer(norm, f"up{j}_norm")(x)
         if dropout > 0 and j <= 3:
-            x = keras.layers.Dropout(dropout, name=f"up{j}_dropout")(x)
+            x = ReplicaDropout(dropout, name=f"up{j}_dropout")(x)
         x = keras.layers.ReLU(name=f"up{j}_relu")(x)
         if skip:
             x = keras.layers.Concatenate(name=f"up{j}_concat")([x, skips[num_downs - 1 - j]])

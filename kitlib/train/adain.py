@@ -72,6 +72,8 @@ class AdaINTrainer(Trainer):
         self.encoder = encoder
         self.decoder = decoder
         self.adain = AdaIN(dtype="float32", name="adain")  # the AdaIN target in float32 under mixed precision
+        # weightless, but built now: under a distribution strategy Keras's fit would trace an unbuilt layer's model
+        self.adain.build([encoder.output[ADAIN_LAYERS[-1]].shape] * 2)
         self.style_weight = float(style_weight)
         self.content_weight = float(content_weight)
         self.encoder_fingerprint = _fingerprint(encoder)

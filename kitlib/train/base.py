@@ -15,6 +15,12 @@ optimizer moments, learning-rate position and random-generator states come from 
 stream is re-created and skipped to the same batch (kitlib pipelines are a pure function of their seed).
 Before writing anything it locks the run directory and refuses a resume whose model, data, batch size or optimizer
 differ from the checkpoint's (``kitlib.train.run_dir``); a run is complete only once its exports are written.
+
+Several devices (``runtime.strategy()``; docs/ARCHITECTURE.md, "Several devices"): a trainer built and compiled in
+``strategy.scope()`` trains as on one device with the global batch. Losses are means over the replica's (local)
+batch and ``scale_loss`` divides by the number of replicas; random draws go through ``replica_rows`` (the global
+batch's draws, this replica's rows); ``all_replicas``/``this_replica`` gather a global batch and take this replica's
+share of it; ``compile`` switches every batch normalization to global-batch statistics.
 """
 
 from __future__ import annotations
@@ -28,6 +34,7 @@ import time
 from typing import Any, Iterable
 
 import keras
+import numpy as np
 import tensorflow as tf
 
 from kitlib.train.checkpoint import (CONFIG_FILE, EXPORT_DIR, Checkpointer, KeepEpochs, optimizer_identity,
@@ -111,6 +118,10 @@ class Trainer(keras.Model):
         for name in optimizers:
             if name not in self.networks():
                 raise ValueError(f"Optimizer {name!r} names no network; networks are {sorted(self.networks())}.")
+        if tf.distribute.get_strategy() is not self.distribute_strategy:  # optimizers would live outside the scope
+            raise RuntimeError(f"{type(self).__name__} was built under {type(self.distribute_strategy).__name__} but is "
+                               f"compiled under {type(tf.distribute.get_strategy()).__name__}: build and compile it "
+                               "inside the same `with strategy.scope():`.")
         float16 = keras.mixed_precision.global_policy().compute_dtype == "float16"
         self._optimizers = {
             k: keras.optimizers.LossScaleOptimizer(o) if float16 and not isinstance(o, keras.optimizers.LossScaleOptimizer) else o
@@ -123,8 +134,15 @@ class Trainer(keras.Model):
 
             choice = last_choice()
             compile_kwargs["jit_compile"] = bool(choice and choice.xla)
+        # No Keras-level optimizer: the trainers' own do the work, and Keras's default (RMSprop) would otherwise
+        # create a slot per weight at the first fit, unused.
+        compile_kwargs.setdefault("optimizer", None)
         super().compile(**compile_kwargs)
         self.build_optimizers()  # slots exist before the first trace (else Keras traces the train step twice)
+        self.synchronize_batch_norm()
+        # The networks are built; unbuilt, the trainer would be traced by Keras's fit under a distribution strategy
+        # through a call() trainers do not have.
+        self.built = True
 
     def optimizers(self) -> dict[str, keras.optimizers.Optimizer]:
         if not self._optimizers:
@@ -165,11 +183,27 @@ class Trainer(keras.Model):
             self._optimizers[name].apply(part, group)
 
     def scale_loss(self, name: str, loss):
-        """Divides by the number of replicas (tf.distribute sums gradients) and applies float16 loss scaling."""
+        """Divides by the number of replicas (tf.distribute sums gradients) and applies float16 loss scaling.
+
+        ``loss`` is a mean over this replica's (local) batch; the replicas' gradients then sum to the gradient of the
+        global batch's mean, as on one device (the global batch is a multiple of the replica count).
+        """
         replicas = tf.distribute.get_strategy().num_replicas_in_sync
         if replicas > 1:
             loss = loss / replicas
         return self._optimizers[name].scale_loss(loss)
+
+    def synchronize_batch_norm(self) -> None:
+        """Several replicas: every batch normalization of the networks (nested layers included) normalises with the
+        statistics of the global batch (``synchronized=True``: an all-reduce of the sums per layer), as one device
+        does; ``compile`` calls it. One replica: nothing changes. Saved networks keep the setting, which is a no-op
+        on one device (``FusedBatchNormalization`` then takes its fused kernel)."""
+        if self.distribute_strategy.num_replicas_in_sync == 1:
+            return
+        for net in self.networks().values():
+            for layer in net._flatten_layers():
+                if isinstance(layer, keras.layers.BatchNormalization):
+                    layer.synchronized = True
 
     # -- metrics ------------------------------------------------------------------------------------------------
     @property
@@ -177,7 +211,12 @@ class Trainer(keras.Model):
         return list(self.trackers.values())
 
     def update_trackers(self, values: dict[str, Any]) -> dict[str, Any]:
-        """Adds ``values`` to the loss trackers; returns their means (over every replica, on several machines)."""
+        """Adds ``values`` (means over the local batch) to the loss trackers; returns their means.
+
+        Several replicas: each replica's tracker holds its own sums (Keras metric variables are sync-on-read, summed
+        across replicas when read outside a step), so the epoch's value is the mean over every replica's batches,
+        and Keras averages the per-step results over the replicas: the global batch's mean either way.
+        """
         for k, v in values.items():
             self.trackers[k].update_state(v)
         results = {k: t.result() for k, t in self.trackers.items()}
@@ -260,10 +299,12 @@ class Trainer(keras.Model):
             run_dir: run directory for checkpoints, config, samples and exported generators: a new or empty
                 folder, or a kitlib run (refused: another process training into it, any other folder). On several
                 machines (``TF_CONFIG``) only the chief writes it; the other workers write a temporary folder
-                (``runtime.worker_run_dir``) and continue from the chief's checkpoint (``copy_from_chief``).
+                (``runtime.worker_run_dir``) and continue from the chief's checkpoint (``copy_from_chief``); before
+                the first step every worker checks that all were started alike and none refused (``_start_together``).
             resume: continue from the latest checkpoint in ``run_dir`` if there is one (refused, before anything
                 is written, when the trainer, model config, ``run_info["data"]``/``["batch_size"]``, seed, steps
-                per epoch or optimizer hyper-parameters differ, checked with or without a checkpoint; a damaged
+                per epoch, optimizer hyper-parameters or number of replicas (``KITLIB_ALLOW_REPLICA_CHANGE=1``:
+                continue anyway, not bit-exact) differ, checked with or without a checkpoint; a damaged
                 latest checkpoint falls back to the previous good one). ``False``: move an old run aside and start
                 clean.
             checkpoint_every: also checkpoint every N steps (always at each epoch end).
@@ -293,28 +334,47 @@ class Trainer(keras.Model):
         if checkpoint_every is not None and checkpoint_every < 1:
             raise ValueError(f"checkpoint_every must be >= 1 or None. Received: checkpoint_every={checkpoint_every}")
         keep_epochs = KeepEpochs.parse(keep_epochs)
-        if run_dir is None:
-            return self._fit(x, finite, epochs, steps_per_epoch, 0, list(callbacks or []), verbose, kwargs, None)
-        from kitlib.train.callbacks import CheckpointOnInterrupt, RunCheckpoint
-        from kitlib.runtime import is_chief, worker_run_dir
-        from kitlib.train.run_dir import open_run_dir, size_report
+        from kitlib.runtime import cluster_tasks, is_chief, worker_run_dir
 
-        run_dir = pathlib.Path(run_dir)
         run_info = dict(run_info or {})
+        multi_worker = _multi_worker(self.distribute_strategy)
         identity = {"steps_per_epoch": steps_per_epoch,
                     "optimizers": {k: optimizer_identity(o) for k, o in self.optimizers().items()},
                     **({"seed": self.seed} if self.seed is not None else {}),
-                    **{k: run_info[k] for k in ("data", "batch_size") if k in run_info}}
+                    **{k: run_info[k] for k in ("data", "batch_size") if k in run_info},
+                    # a resume on another number of replicas is refused (Checkpointer.check_compatible)
+                    "replicas": self.distribute_strategy.num_replicas_in_sync,
+                    "workers": len(cluster_tasks()) if multi_worker else 1}
+        start = {"versions": {"kitlib": _kitlib_version(), "tensorflow": tf.__version__, "keras": keras.__version__},
+                 "trainer": type(self).__name__, "model": self.run_config(), "planned_steps": epochs * steps_per_epoch,
+                 **identity}
+        if run_dir is None:
+            if multi_worker:
+                _start_together(self.distribute_strategy, start, None)
+            return self._fit(x, finite, epochs, steps_per_epoch, 0, list(callbacks or []), verbose, kwargs, None)
+        from kitlib.train.callbacks import CheckpointOnInterrupt, RunCheckpoint
+        from kitlib.train.run_dir import open_run_dir, size_report
+
+        run_dir = pathlib.Path(run_dir)
         with worker_run_dir(run_dir) as run_dir:  # the other workers of a cluster write a temporary folder
-            lock = open_run_dir(run_dir, resume=resume)
+            lock = refused = None
             try:
-                self.checkpointer = Checkpointer(self, run_dir, identity=identity)
-                if resume:
-                    self.checkpointer.check_compatible()  # before config.json is touched
-                self.write_run_config(run_dir, **run_info, planned_steps=epochs * steps_per_epoch)
+                try:
+                    lock = open_run_dir(run_dir, resume=resume)
+                    self.checkpointer = Checkpointer(self, run_dir, identity=identity)
+                    if resume:
+                        self.checkpointer.check_compatible()  # before config.json is touched
+                except Exception as err:  # several machines: every worker learns it before any of them trains
+                    refused = err
+                if multi_worker:
+                    _start_together(self.distribute_strategy, start, refused)
+                if refused is not None:
+                    raise refused
+                self.write_run_config(run_dir, **run_info, planned_steps=epochs * steps_per_epoch,
+                                      replicas=identity["replicas"], workers=identity["workers"])
                 restored = self.checkpointer.restore() if resume else 0
                 # in a cluster only the chief has a checkpoint: every worker continues from its values
-                start_step = self.copy_from_chief() if _multi_worker(self.distribute_strategy) else restored
+                start_step = self.copy_from_chief() if multi_worker else restored
                 saver = RunCheckpoint(self.checkpointer, every_steps=checkpoint_every, keep_epochs=keep_epochs)
                 missing = [f"{EXPORT_DIR}/{k}.keras" for k in self.generators()
                            if not (run_dir / EXPORT_DIR / f"{k}.keras").exists()]
@@ -329,7 +389,8 @@ class Trainer(keras.Model):
                                     list(callbacks or []) + [saver, interrupt, _LockHeartbeat(lock)], verbose, kwargs,
                                     run_dir)
             finally:
-                lock.release()
+                if lock is not None:
+                    lock.release()
             if is_chief():  # the other workers' folders are temporary
                 print(size_report(run_dir), flush=True)
         if interrupt.interrupted_at is not None and not saver.refused:
@@ -431,10 +492,124 @@ class Trainer(keras.Model):
         return out
 
 
+def replica_rows(draw, local_batch):
+    """``draw(n)`` (random values for ``n`` rows) drawn for the whole global batch, and this replica's rows of it.
+
+    Every replica draws from the same (mirrored) generator state, so a plain draw would give each replica the same
+    numbers: the second half of a global batch's noise a copy of the first. Drawing ``local_batch * replicas`` rows
+    (identical on every replica, the generator advancing identically) and keeping this replica's share gives each
+    row the value one device draws for it. One replica: ``draw(local_batch)``, unchanged.
+
+    Example:
+    >>> import keras
+    >>> seeds = keras.random.SeedGenerator(0)
+    >>> tuple(replica_rows(lambda n: keras.random.normal((n, 3), seed=seeds), 2).shape)
+    (2, 3)
+    """
+    replicas = tf.distribute.get_strategy().num_replicas_in_sync
+    return draw(local_batch) if replicas == 1 else this_replica(draw(local_batch * replicas))
+
+
+def all_replicas(x):
+    """The global batch: ``x`` of every replica concatenated along the first axis, replica 0 first (with
+    MirroredStrategy, replica ``i`` holds rows ``[i * local, (i + 1) * local)`` of the global batch). Gradients flow
+    back to each replica's own rows. One replica: ``x``.
+
+    Example:
+    >>> import numpy as np
+    >>> all_replicas(np.zeros((2, 3))).shape
+    (2, 3)
+    """
+    if tf.distribute.get_strategy().num_replicas_in_sync == 1:
+        return x
+    return tf.distribute.get_replica_context().all_gather(x, axis=0)
+
+
+def this_replica(x):
+    """This replica's rows of a global batch ``x`` (its first axis split evenly, replica 0 first): the inverse of
+    ``all_replicas``. One replica: ``x``.
+
+    Example:
+    >>> import numpy as np
+    >>> this_replica(np.arange(4)).tolist()
+    [0, 1, 2, 3]
+    """
+    replicas = tf.distribute.get_strategy().num_replicas_in_sync
+    if replicas == 1:
+        return x
+    rows = x.shape[0]
+    if rows is not None and rows % replicas:
+        raise ValueError(f"A global batch of {rows} rows does not split over {replicas} replicas: use a global batch "
+                         f"size that is a multiple of {replicas} (and, with half_batch, of {2 * replicas}).")
+    local = tf.shape(x)[0] // replicas if rows is None else rows // replicas
+    start = tf.distribute.get_replica_context().replica_id_in_sync_group * local
+    share = x[start:start + local]
+    return share if rows is None else tf.ensure_shape(share, [local, *x.shape[1:]])
+
+
 def _multi_worker(strategy) -> bool:
     """True under MultiWorkerMirroredStrategy on more than one machine (``TF_CONFIG``): Keras's own test."""
     return (isinstance(strategy, tf.distribute.MultiWorkerMirroredStrategy)
             and strategy.extended._in_multi_worker_mode())
+
+
+def _kitlib_version() -> str:
+    from kitlib import __version__
+
+    return __version__
+
+
+def _gather_texts(strategy, text: str) -> list[str]:
+    """``text`` of every replica of ``strategy`` (replica order), exchanged with two all-gathers (lengths, then the
+    UTF-8 bytes padded to the longest)."""
+    mine = np.frombuffer(text.encode(), np.uint8).astype(np.int32)
+
+    @tf.function
+    def gather(values):
+        return strategy.gather(strategy.run(lambda: tf.identity(values)), axis=0)
+
+    lengths = gather(tf.constant([len(mine)], tf.int32)).numpy()
+    rows = gather(tf.constant(np.pad(mine, (0, int(lengths.max()) - len(mine)))[None])).numpy()
+    return [bytes(row[:n].astype(np.uint8)).decode() for row, n in zip(rows, lengths)]
+
+
+def _flat(value, prefix: str = "") -> dict:
+    if isinstance(value, dict) and value:
+        return {k2: v2 for k, v in value.items() for k2, v2 in _flat(v, f"{prefix}.{k}" if prefix else str(k)).items()}
+    return {prefix: value}
+
+
+def _start_together(strategy, start: dict, refused: BaseException | None) -> None:
+    """Several machines, before the first step: every worker sends the others what it was started with (``start``:
+    kitlib, TensorFlow and Keras versions, model, data, batch size, steps...) and whether it refused to start
+    (``refused``: a run directory it cannot resume ...). Then every worker raises the same error when one refused
+    (that one its own error) or when a worker differs from the chief, naming the values of both; otherwise returns.
+    """
+    from kitlib.runtime import cluster_tasks, task_name
+
+    tasks = cluster_tasks()
+    mine = json.dumps({"start": start, "refused": None if refused is None else str(refused)}, sort_keys=True,
+                      default=str)
+    texts = _gather_texts(strategy, mine)
+    records = [json.loads(t) for t in texts[:: len(texts) // len(tasks)]]  # each worker's first replica
+    names = [task_name(kind, index) for kind, index, _ in tasks]
+    if refused is not None:
+        raise refused
+    for name, record in zip(names, records):
+        if record["refused"]:
+            raise RuntimeError(f"{name} refused to start, so every worker stops: {record['refused']}")
+    chief = _flat(records[0]["start"])
+    differences = []
+    for name, record in zip(names[1:], records[1:]):
+        other = _flat(record["start"])
+        differences += [f"{key}: {chief.get(key)!r} on {names[0]} vs {other.get(key)!r} on {name}"
+                        for key in sorted(set(chief) | set(other)) if chief.get(key) != other.get(key)]
+    if differences:
+        shown = "; ".join(differences[:6]) + (" ..." if len(differences) > 6 else "")
+        raise RuntimeError(f"The machines of the cluster were not started with the same command and kitlib: "
+                           f"{shown}. Nothing was trained or written. Fix: run the chief's command on every machine, "
+                           f"with the same kitlib version and the same data at the same path (only TF_CONFIG's task "
+                           f"index differs between machines).")
 
 
 class _StopTogether(keras.callbacks.Callback):

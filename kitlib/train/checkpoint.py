@@ -4,7 +4,8 @@ A run directory is self-describing: ``generate``/``translate`` need nothing but 
 ```
 RUN_DIR/
   config.json          model name, kind, trainer config, data description, knobs (written at each start)
-  kitlib_meta.json     versions, model config, identity (data, batch size, optimizers), last saved and exported step
+  kitlib_meta.json     versions, model config, identity (data, batch size, optimizers, replicas), last saved and
+                       exported step
   checkpoints/         tf.train.CheckpointManager files: all networks, all optimizers, step, RNG states, pools
   export/NAME.keras    each generator on its own, latest (a subclassed GAN cannot be saved whole in Keras 3)
   export/NAME_epoch_0001.keras       per-epoch generators, the epochs ``KeepEpochs`` names (first, every 5th, last 3)
@@ -78,6 +79,9 @@ def _versions() -> dict:
     from kitlib.runtime import versions
 
     return versions()
+
+
+ALLOW_REPLICA_CHANGE = "KITLIB_ALLOW_REPLICA_CHANGE"  # 1: resume on another number of replicas (not bit-exact)
 
 
 class RunMismatchError(ValueError):
@@ -169,6 +173,7 @@ class Checkpointer:
         self.max_to_keep = max_to_keep
         self.manager = tf.train.CheckpointManager(self.checkpoint, str(self.directory), max_to_keep=max_to_keep)
         self._usable: tuple[str | None, list[str]] | None = None  # (newest readable checkpoint, damaged ones)
+        self._replica_change_noted = False  # KITLIB_ALLOW_REPLICA_CHANGE's note is printed once
         meta_path = self.run_dir / META_FILE
         self.exported_step = read_json(meta_path).get("exported_step") if meta_path.exists() and self.latest else None
 
@@ -260,8 +265,11 @@ class Checkpointer:
                 _differences(saved.get("model_config") or {}, model_config, "")
                 + _differences({k: v for k, v in saved_identity.items() if k in self.identity},
                                _as_recorded(self.identity, saved_identity), ""))
-        if diffs:
-            raise RunMismatchError(self.run_dir, list(dict.fromkeys(diffs)))
+        diffs = list(dict.fromkeys(diffs))
+        if diffs and all(d.startswith(("replicas:", "workers:")) for d in diffs):
+            self._check_replicas(meta.get("identity", {}))
+        elif diffs:
+            raise RunMismatchError(self.run_dir, diffs)
         latest, damaged = self.usable()
         if latest is None:
             if damaged:
@@ -286,6 +294,25 @@ class Checkpointer:
                 f"{meta_path} was written with Keras {saved_keras}; this is Keras {now_keras}. Restoring anyway.",
                 stacklevel=2,
             )
+
+    def _check_replicas(self, saved: dict) -> None:
+        """A run resumed on another number of replicas (GPUs, machines): refused, unless ``KITLIB_ALLOW_REPLICA_CHANGE=1``
+        (then it continues, not bit-exact: each replica draws its own random numbers and sums its share of the batch
+        in its own order, so the steps after the resume differ in the last bits from an uninterrupted run)."""
+        was = f"{saved.get('replicas')} replica(s) on {saved.get('workers', 1)} machine(s)"
+        now = f"{self.identity.get('replicas')} replica(s) on {self.identity.get('workers', 1)} machine(s)"
+        if os.environ.get(ALLOW_REPLICA_CHANGE, "").strip().lower() in ("1", "true", "yes", "on"):
+            if not self._replica_change_noted:
+                print(f"{self.run_dir} was trained on {was} and continues on {now} ({ALLOW_REPLICA_CHANGE}=1): the "
+                      "model and optimizer state carry over exactly, the steps that follow are not bit-exact.",
+                      flush=True)
+                self._replica_change_noted = True
+            return
+        raise RunMismatchError(self.run_dir, [], problem=(
+            f"it was trained on {was} and this process has {now}; an exact resume needs the same replicas (the batch "
+            f"split and each replica's random draws depend on them). Run it on {saved.get('replicas')} replica(s) "
+            f"again (the same GPUs, or TF_CONFIG naming the same machines), or set {ALLOW_REPLICA_CHANGE}=1 to "
+            f"continue on {self.identity.get('replicas')} (not bit-exact)"))
 
     def restore(self) -> int:
         """Restores the newest usable checkpoint if there is one; returns the restored global step (0 if none).

@@ -84,9 +84,9 @@ class CycleGAN(Trainer):
         architecture: JSON-able description of how the networks were built (``build_cyclegan`` sets it); stored in
             the run directory's config and checked when resuming.
 
-    Several GPUs: build, compile and fit inside ``runtime.strategy().scope()``. The image pool's in-place updates
-    are not replica-aware yet, so pass ``pool_size=0`` under a multi-replica ``MirroredStrategy`` (checked on two
-    logical CPU devices; a single device needs nothing special).
+    Several GPUs: build and compile inside ``runtime.strategy().scope()`` and fit global batches of a multiple of
+    the replica count; training then equals one device's on the global batch, the image pool included (each replica
+    queries it with the global batch of fakes and keeps its rows; checked on two logical CPU devices).
 
     Example:
     >>> from kitlib.models.resnet import resnet_generator      # doctest: +SKIP
@@ -126,7 +126,6 @@ class CycleGAN(Trainer):
         # on a stacked batch: one call instead of two (identity + translation, real + fake) is exact and faster.
         self.stack_generators = all(_per_sample(g) for g in (generator_ab, generator_ba))
         self.stack_discriminators = all(_per_sample(d) for d in (discriminator_a, discriminator_b))
-        self.built = True  # the four networks are built; without this, Keras tries to trace call() under tf.distribute
 
     def networks(self):
         return {"generator_ab": self.generator_ab, "generator_ba": self.generator_ba,

@@ -31,7 +31,7 @@ from kitlib.infer.diffusion import (ddim_generate, ddim_sample, ddim_step, ddim_
 from kitlib.models.diffusion import SinusoidalEmbedding  # noqa: F401  (registered: exported networks load)
 from kitlib.models.diffusion import _check_rates, add_noise, diffusion_schedule  # noqa: F401
 from kitlib.train import ema as weight_ema
-from kitlib.train.base import Trainer
+from kitlib.train.base import Trainer, replica_rows
 from kitlib.train.optimizers import FusedAdam
 
 DIFFUSION_LOSSES = ("mae", "mse")
@@ -143,8 +143,9 @@ class DiffusionModel(Trainer):
         else:
             images, extra = ops.cast(data, "float32"), []
         batch = ops.shape(images)[0]
-        noises = keras.random.normal(ops.shape(images), seed=self.seed_generator)
-        times = keras.random.uniform((batch, 1, 1, 1), seed=self.seed_generator)
+        noises = replica_rows(
+            lambda rows: keras.random.normal((rows, *ops.shape(images)[1:]), seed=self.seed_generator), batch)
+        times = replica_rows(lambda rows: keras.random.uniform((rows, 1, 1, 1), seed=self.seed_generator), batch)
         noise_rates, signal_rates = self._schedule(times)
         noisy = signal_rates * images + noise_rates * noises
         with tf.GradientTape() as tape:

@@ -17,7 +17,7 @@ from kitlib.method import Method
 from kitlib.models.dcgan import build_dcgan
 from kitlib.models.layers import CONV_LAYERS
 from kitlib.train import ema as weight_ema
-from kitlib.train.base import Trainer
+from kitlib.train.base import Trainer, all_replicas, replica_rows, this_replica
 from kitlib.train.optimizers import FusedAdam
 
 # Logit threshold that separates "judged real" from "judged fake" for each adversarial loss.
@@ -109,10 +109,30 @@ class GAN(Trainer):
         from kitlib.data.augment import diff_augment
 
         seed = keras.random.randint((2,), 0, 2**31 - 1, seed=self.seed_generator, dtype="int32")
-        return diff_augment(images, seed, policy=self.diff_augment)
+        # augmented as one global batch, so each image gets the translation and cutout one device gives it
+        return this_replica(diff_augment(all_replicas(images), seed, policy=self.diff_augment))
 
     def _latents(self, n):
-        return keras.random.normal((n, self.latent_dim), seed=self.seed_generator)
+        return replica_rows(lambda rows: keras.random.normal((rows, self.latent_dim), seed=self.seed_generator), n)
+
+    @staticmethod
+    def _first_half(images):
+        """This replica's share of the first half of the global batch (one device: the first half)."""
+        everyone = all_replicas(images)
+        rows = everyone.shape[0] if everyone.shape[0] is not None else tf.shape(everyone)[0]
+        return this_replica(everyone[: rows // 2])
+
+    def _gradient_penalty(self, real, fake):
+        """WGAN-GP's penalty on this replica's images, with the interpolation weights one device draws for them."""
+        seed = keras.random.randint((2,), 0, 2**31 - 1, seed=self.seed_generator, dtype="int32")
+        if tf.distribute.get_strategy().num_replicas_in_sync > 1:
+            # losses.gradient_penalty draws its weights from the seed for the batch it is given: draw them as it
+            # does for the global batch, keep this replica's rows, and give it the interpolated images as both ends
+            # (x_hat interpolated with itself is x_hat, to the last bit or so)
+            alpha = replica_rows(lambda rows: tf.random.stateless_uniform(tf.stack([rows, 1, 1, 1]), seed=seed),
+                                 tf.shape(real)[0])
+            real = fake = alpha * tf.cast(real, "float32") + (1.0 - alpha) * tf.cast(fake, "float32")
+        return losses.gradient_penalty(self.discriminator, real, fake, seed=seed, weight=self.gp_weight)
 
     def _d_step(self, real, fake):
         with tf.GradientTape() as tape:
@@ -121,8 +141,7 @@ class GAN(Trainer):
             name = "wgan" if self.loss == "wgan-gp" else self.loss
             d_loss = losses.discriminator_loss(name, real_logits, fake_logits)
             if self.loss == "wgan-gp":
-                gp_seed = keras.random.randint((2,), 0, 2**31 - 1, seed=self.seed_generator, dtype="int32")
-                d_loss += losses.gradient_penalty(self.discriminator, real, fake, seed=gp_seed, weight=self.gp_weight)
+                d_loss += self._gradient_penalty(real, fake)
             scaled = self.scale_loss("discriminator", d_loss)
         self.minimize("discriminator", tape, scaled)
         threshold = _ACCURACY_THRESHOLD[self.loss]
@@ -134,19 +153,21 @@ class GAN(Trainer):
         """D step(s), then a G step on the same fakes judged by the updated D (PyTorch's DCGAN example, junyanz).
 
         The generator runs forward once per step: its batch feeds the (last) D update without gradient, then the G
-        loss. ``half_batch``: D sees half a batch of real and of fake images, G the whole batch. WGAN-GP's extra
-        critic steps (``n_critic - 1``) draw their own fakes.
+        loss. ``half_batch``: D sees the first half of the (global) batch of real and of fake images, G the whole
+        batch; under several replicas each replica takes its share of that half. WGAN-GP's extra critic steps
+        (``n_critic - 1``) draw their own fakes.
         """
         real = tf.cast(real, "float32")
         batch = tf.shape(real)[0]
-        d_real = real[: batch // 2] if self.half_batch else real
+        d_real = self._first_half(real) if self.half_batch else real
         n_fake = tf.shape(d_real)[0]
         for _ in range(self.n_critic - 1):
             self._d_step(d_real, self.generator(self._latents(n_fake), training=True))
         with tf.GradientTape() as tape:
             fake = self.generator(self._latents(batch), training=True)
             with tape.stop_recording():
-                d_loss, acc_real, acc_fake = self._d_step(d_real, tf.stop_gradient(fake[:n_fake]))
+                d_fake = self._first_half(tf.stop_gradient(fake)) if self.half_batch else tf.stop_gradient(fake)
+                d_loss, acc_real, acc_fake = self._d_step(d_real, d_fake)
             name = "wgan" if self.loss == "wgan-gp" else self.loss
             g_loss = losses.generator_loss(name, self.discriminator(self._augment(fake), training=True))
             scaled = self.scale_loss("generator", g_loss)

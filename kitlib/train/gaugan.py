@@ -50,7 +50,7 @@ from kitlib.infer.spade import latent_dim, synthesize
 from kitlib.method import Method
 from kitlib.models import spade as spade_models
 from kitlib.models.layers import CONV_LAYERS
-from kitlib.train.base import Trainer
+from kitlib.train.base import Trainer, replica_rows
 from kitlib.train.optimizers import FusedAdam
 from kitlib.train.schedules import LinearDecay
 
@@ -241,11 +241,13 @@ class GauGAN(Trainer):
         kl = None
         if self.encoder is not None:
             mu, logvar = self.encoder(real, training=training)
-            eps = keras.random.normal(tf.shape(mu), seed=self.seed_generator)
+            eps = replica_rows(lambda rows: keras.random.normal((rows, self.z_dim), seed=self.seed_generator),
+                               tf.shape(mu)[0])
             z = tf.cast(mu, "float32") + tf.exp(0.5 * tf.cast(logvar, "float32")) * eps
             kl = losses.kl_divergence(mu, logvar)
         elif self.z_dim is not None:
-            z = keras.random.normal((tf.shape(seg)[0], self.z_dim), seed=self.seed_generator)
+            z = replica_rows(lambda rows: keras.random.normal((rows, self.z_dim), seed=self.seed_generator),
+                             tf.shape(seg)[0])
         inputs = seg if self.z_dim is None else [seg, z]
         return self.generator(inputs, training=training), kl
 

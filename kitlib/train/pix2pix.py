@@ -121,7 +121,6 @@ class Pix2Pix(Trainer):
         self.uses_discriminator = uses_d
         self.conditional = loss.endswith("cgan")
         self.sample_inputs = self.sample_targets = None
-        self.built = True  # the networks are built; without this, Keras traces call() under tf.distribute
 
     def networks(self):
         nets = {"generator": self.generator}

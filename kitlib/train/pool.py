@@ -5,6 +5,8 @@ from __future__ import annotations
 import keras
 import tensorflow as tf
 
+from kitlib.train.base import all_replicas, this_replica
+
 
 class ImagePool:
     """Keeps up to ``pool_size`` generated images; the discriminator sees a mix of new and older fakes.
@@ -12,6 +14,10 @@ class ImagePool:
     Same rule as junyanz's ``ImagePool``: while the pool is filling, each new image is stored and returned; once
     full, with probability 0.5 a stored image is returned and replaced by the new one, otherwise the new image is
     returned. ``pool_size=0`` returns the batch unchanged.
+
+    Several replicas (``tf.distribute``, the pool built in the strategy's scope): every replica gathers the global
+    batch, queries the pool with it in order with the same draws (the generator state is mirrored) and so updates its
+    copy of the pool identically, then returns its own rows: the images and pool one device holds with that batch.
 
     Reference: https://arxiv.org/abs/1612.07828 ; https://github.com/junyanz/pytorch-CycleGAN-and-pix2pix
 
@@ -44,14 +50,12 @@ class ImagePool:
         """Returns a batch of the same shape as ``images`` drawn from the pool history (see class docstring)."""
         if self.pool_size == 0:
             return images
-        images = tf.cast(images, "float32")
-        batch = images.shape[0]
-        if batch is None:
-            raise ValueError("ImagePool needs a static batch size: batch the dataset with drop_remainder=True.")
+        images = all_replicas(tf.cast(images, "float32"))
+        batch = tf.shape(images)[0]  # a tensor under a distribution strategy, whose local batches have no static size
         coins = keras.random.uniform((batch,), seed=seed_generator)
         picks = keras.random.randint((batch,), 0, self.pool_size, seed=seed_generator)
-        out = []
-        for i in range(batch):
+
+        def one_image(i, out):  # the images in order, each seeing the pool the previous one left
             image = images[i]
             count = self.count.read_value()
             filling = count < self.pool_size
@@ -59,7 +63,11 @@ class ImagePool:
             slot = tf.where(filling, count, picks[i])
             old = self.images[slot]
             write = tf.logical_or(filling, swap)
-            self.images.scatter_nd_update([[slot]], [tf.where(write, image, old)])
+            # scatter_update, not scatter_nd_update: the only in-place row update a mirrored variable has
+            self.images.scatter_update(tf.IndexedSlices(tf.where(write, image, old)[None], slot[None]))
             self.count.assign(tf.minimum(count + 1, self.pool_size))
-            out.append(tf.where(swap, old, image))
-        return tf.stack(out)
+            return i + 1, out.write(i, tf.where(swap, old, image))
+
+        _, out = tf.while_loop(lambda i, _: i < batch, one_image, (tf.constant(0), tf.TensorArray(tf.float32, batch)),
+                               parallel_iterations=1)
+        return this_replica(tf.ensure_shape(out.stack(), images.shape))

@@ -23,7 +23,7 @@ from kitlib.infer import gan as infer_gan
 from kitlib.method import Method
 from kitlib.models.layers import CONV_LAYERS
 from kitlib.models.vae import build_vae
-from kitlib.train.base import Trainer
+from kitlib.train.base import Trainer, replica_rows
 from kitlib.train.budget import budget_epochs
 from kitlib.train.optimizers import FusedAdam
 
@@ -109,7 +109,8 @@ class VAE(Trainer):
 
     def train_step(self, images):
         images = tf.cast(images, "float32")
-        noise = keras.random.normal((tf.shape(images)[0], self.latent_dim), seed=self.seed_generator)
+        noise = replica_rows(lambda rows: keras.random.normal((rows, self.latent_dim), seed=self.seed_generator),
+                             tf.shape(images)[0])
         with tf.GradientTape() as tape:
             loss, reconstruction, kl = self.losses_of(images, noise)
             scaled = self.scale_loss("encoder", loss)
