@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from kitlib.models.layers import FastConv2D, LeakyReLU
+from kitlib.models.layers import FastConv2D, LeakyReLU, ReplicaDropout
 from kitlib.models.patchgan import (
     PATCHGAN_VARIANTS,
     patchgan_discriminator,
@@ -50,8 +50,8 @@ def test_resnet_generator_shapes_and_range(norm):
 
 def test_resnet_generator_dropout_and_variants():
     g = resnet_generator((32, 32, 3), num_blocks=3, filters=8, dropout=0.5)
-    assert [layer.name for layer in _layers_of(g, keras.layers.Dropout)] == [f"res{b}_dropout" for b in (1, 2, 3)]
-    assert not _layers_of(resnet_generator((32, 32, 3), num_blocks=3, filters=8), keras.layers.Dropout)
+    assert [layer.name for layer in _layers_of(g, ReplicaDropout)] == [f"res{b}_dropout" for b in (1, 2, 3)]
+    assert not _layers_of(resnet_generator((32, 32, 3), num_blocks=3, filters=8), ReplicaDropout)
     assert RESNET_VARIANTS == {"resnet_9blocks": 9, "resnet_6blocks": 6}
     g = resnet_generator((32, 32, 3), num_blocks=RESNET_VARIANTS["resnet_6blocks"], filters=8)
     assert len(_layers_of(g, keras.layers.Add)) == 6
@@ -107,12 +107,12 @@ def test_unet_without_skips_is_the_encoder_decoder_ablation():
 
 def test_unet_dropout_first_three_decoder_blocks_and_test_time_noise():
     g = unet_generator((32, 32, 3), num_downs=5, filters=8)
-    dropouts = _layers_of(g, keras.layers.Dropout)
+    dropouts = _layers_of(g, ReplicaDropout)
     assert [(layer.name, layer.rate) for layer in dropouts] == [(f"up{j}_dropout", 0.5) for j in (1, 2, 3)]
     x = _images(32)
     assert np.array_equal(g(x, training=False).numpy(), g(x, training=False).numpy())
     assert not np.allclose(g(x, training=True).numpy(), g(x, training=True).numpy())  # pix2pix noise at test time
-    assert not _layers_of(unet_generator((32, 32, 3), num_downs=5, filters=8, dropout=0.0), keras.layers.Dropout)
+    assert not _layers_of(unet_generator((32, 32, 3), num_downs=5, filters=8, dropout=0.0), ReplicaDropout)
 
 
 @pytest.mark.parametrize("variant, size", [("unet_256", 256), ("unet_128", 128)])
@@ -148,7 +148,7 @@ def test_seed_unet_matches_the_seed_003_description():
     assert {type(g.get_layer(f"down{i}_norm")).__name__ for i in range(2, 9)} == {"InstanceNormalization"}
     assert "down1_norm" not in {layer.name for layer in g.layers}
     assert [layer.negative_slope for layer in _layers_of(g, LeakyReLU)] == pytest.approx([0.3] * 8)
-    assert len(_layers_of(g, keras.layers.Dropout)) == 3 and g.output_shape == (None, 256, 256, 3)
+    assert len(_layers_of(g, ReplicaDropout)) == 3 and g.output_shape == (None, 256, 256, 3)
 
 
 def test_seed_unet_smaller_sizes_and_its_constant_bottleneck():
