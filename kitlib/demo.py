@@ -196,6 +196,9 @@ def run_demo(*, profile: str = "demo", out: str | os.PathLike = "runs/demo", not
         try:
             papermill.execute_notebook(str(path), str(target), cwd=str(workdir), kernel_name="python3",
                                        progress_bar=False, execution_timeout=timeout,
+                                       # a cell's last outputs may arrive after its reply: nbclient's default 4 s
+                                       # failed the demo on a loaded machine (papermill's autosave took 41 s)
+                                       iopub_timeout=120,
                                        parameters={}, log_output=False,
                                        # the kernel's own start-up warnings (e.g. "running over TCP") are not the
                                        # notebook's output: keep them off the terminal unless they are errors
